@@ -1,0 +1,100 @@
+/**
+ * Configuration, read once from the environment and validated with zod. A bad value fails at start
+ * with a message naming the setting.
+ *
+ * | Variable | Default | Upstream |
+ * |---|---|---|
+ * | `NODE_CACHE_TABLE` | `serverless-inspector-node-cache` | the database |
+ * | `INTROSPECTION_DATA_BUCKET` | `serverless-inspector-introspection-data` | `[swift]container` |
+ * | `INSPECTOR_TIMEOUT` | 3600 (s; ≤ 0 disables timeouts; max 315576000) | `[DEFAULT]timeout` |
+ * | `NODE_LEASE_SECONDS` | 120 | (locks are leases here, decisions.md item 2) |
+ * | `NODE_LOCK_WAIT_SECONDS` | 10 | (blocking lock waits are bounded here) |
+ * | `STORE_DATA` | `s3` (`none` switches storing off) | `[processing]store_data` |
+ * | `DYNAMODB_ENDPOINT`, `S3_ENDPOINT` | AWS | local endpoints |
+ * | `AWS_REGION` | `us-east-1` | |
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env); // throws ConfigurationError('INSPECTOR_TIMEOUT: …')
+ * ```
+ */
+import { z } from 'zod';
+import { ConfigurationError } from '#lib/errors.ts';
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? String(fallback) : v))
+    .pipe(z.coerce.number<string>().int().min(min).max(max));
+
+const url = z.url().optional();
+
+const schema = z.object({
+  NODE_CACHE_TABLE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+    .default('serverless-inspector-node-cache'),
+  INTROSPECTION_DATA_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+    .default('serverless-inspector-introspection-data'),
+  INSPECTOR_TIMEOUT: integer(3600, Number.MIN_SAFE_INTEGER, 315576000),
+  NODE_LEASE_SECONDS: integer(120, 1, 86400),
+  NODE_LOCK_WAIT_SECONDS: integer(10, 0, 900),
+  STORE_DATA: z.enum(['s3', 'none']).default('s3'),
+  DYNAMODB_ENDPOINT: url,
+  S3_ENDPOINT: url,
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+});
+
+/** The validated settings. */
+export interface InspectorConfig {
+  readonly nodeCacheTable: string;
+  readonly introspectionDataBucket: string;
+  /** Seconds after which an active introspection is timed out; ≤ 0 disables timeouts. */
+  readonly timeoutSeconds: number;
+  /** How long a node lease lasts; longer than the longest function timeout of any holder. */
+  readonly leaseSeconds: number;
+  /** How long a blocking lock acquisition waits before failing with 409. */
+  readonly lockWaitSeconds: number;
+  readonly storeData: 's3' | 'none';
+  readonly dynamoDbEndpoint: string | undefined;
+  readonly s3Endpoint: string | undefined;
+  readonly region: string;
+}
+
+/**
+ * Validate the settings in `env`.
+ *
+ * @throws ConfigurationError naming every bad setting
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): InspectorConfig {
+  const nonEmpty = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(nonEmpty);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    nodeCacheTable: c.NODE_CACHE_TABLE,
+    introspectionDataBucket: c.INTROSPECTION_DATA_BUCKET,
+    timeoutSeconds: c.INSPECTOR_TIMEOUT,
+    leaseSeconds: c.NODE_LEASE_SECONDS,
+    lockWaitSeconds: c.NODE_LOCK_WAIT_SECONDS,
+    storeData: c.STORE_DATA,
+    dynamoDbEndpoint: c.DYNAMODB_ENDPOINT,
+    s3Endpoint: c.S3_ENDPOINT,
+    region: c.AWS_REGION,
+  };
+}
+
+let cached: InspectorConfig | undefined;
+
+/** The process's configuration, read from `process.env` on first use and kept. */
+export function config(): InspectorConfig {
+  cached ??= loadConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,187 @@
+/**
+ * The inspector's named errors: one class per failure an operator or client can observe, each with the
+ * HTTP status the v1 API answers and upstream ironic-inspector's message text.
+ *
+ * The API maps any {@link InspectorError} to `{"error": {"message": error.message}}` with
+ * `error.httpStatus`; anything else is a 500 "Internal server error".
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await nodeCache.getNode(uuid);
+ * } catch (err) {
+ *   if (err instanceof InspectorError) return { statusCode: err.httpStatus, body: err.message };
+ *   throw err;
+ * }
+ * ```
+ */
+
+/** Base of every inspector error. Upstream's `utils.Error`: code 400 unless a subclass says otherwise. */
+export class InspectorError extends Error {
+  readonly httpStatus: number;
+
+  constructor(message: string, httpStatus = 400) {
+    super(message);
+    this.name = new.target.name;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** Upstream `NotFoundInCacheError` (404): a node, or a node for some lookup attributes, is not cached. */
+export class NotFoundInCacheError extends InspectorError {
+  constructor(message: string) {
+    super(message, 404);
+  }
+
+  /** `get_node` of an uncached UUID. */
+  static forNode(uuid: string): NotFoundInCacheError {
+    return new NotFoundInCacheError(`Could not find node ${uuid} in cache`);
+  }
+
+  /** `find_node` with attributes no cached node holds (`attributes` is the Python repr of the input). */
+  static forAttributes(attributesRepr: string): NotFoundInCacheError {
+    return new NotFoundInCacheError(`Could not find a node for attributes ${attributesRepr}`);
+  }
+
+  /** `version_id` of a node whose record is gone. */
+  static noRecord(): NotFoundInCacheError {
+    return new NotFoundInCacheError('Node not found in the cache');
+  }
+}
+
+/** Upstream `NodeNotFoundInDBError` (404): the node record a NodeInfo or a list marker refers to is gone. */
+export class NodeNotFoundInDBError extends InspectorError {
+  constructor() {
+    super('The requested node was not found.', 404);
+  }
+}
+
+/**
+ * Upstream `NodeStateRaceCondition`: the node record changed (or vanished) since this NodeInfo read it.
+ * Answered as 409 here (upstream: 500), as decisions.md item 1 says: the client may retry.
+ */
+export class NodeStateRaceCondition extends InspectorError {
+  constructor() {
+    super('Node state mismatch detected between the DB and the cached node_info object', 409);
+  }
+}
+
+/** Upstream `NodeStateInvalidEvent` (400), carrying automaton's "no defined transition" text. */
+export class NodeStateInvalidEvent extends InspectorError {
+  constructor(message: string) {
+    super(message, 400);
+  }
+}
+
+/**
+ * automaton's `NotFound` for a state outside the machine. Upstream lets it escape `fsm_event` as a raw
+ * exception (so the API answers 500); it is not an {@link InspectorError} for that reason.
+ */
+export class UndefinedStateError extends Error {
+  constructor(state: string) {
+    super(`Can not start from a undefined state '${state}'`);
+    this.name = 'UndefinedStateError';
+  }
+}
+
+/** A blocking lock acquisition gave up after the configured wait (decisions.md item 2). */
+export class NodeLockedError extends InspectorError {
+  constructor(message = 'Node is locked, please, retry later') {
+    super(message, 409);
+  }
+}
+
+/** `find_node`: several nodes share the top score (upstream code 404). */
+export class MultipleNodesMatchError extends InspectorError {
+  constructor(attributesRepr: string, uuids: readonly string[]) {
+    super(`Multiple nodes match the same number of attributes ${attributesRepr}: ${pyList(uuids)}`, 404);
+  }
+}
+
+/** `find_node`: the attributes matched a node whose record is gone (404). */
+export class NodeNotOnIntrospectionError extends InspectorError {
+  constructor(uuid: string) {
+    super(`Could not find node ${uuid} in introspection cache, probably it's not on introspection now`, 404);
+  }
+}
+
+/** `find_node`: the attributes matched a node whose introspection already finished (400). */
+export class IntrospectionAlreadyFinishedError extends InspectorError {
+  constructor(uuid: string, finishedAt: string) {
+    super(`Introspection for node ${uuid} already finished on ${finishedAt}`, 400);
+  }
+}
+
+/** Upstream `IntrospectionDataNotFound` (404). */
+export class IntrospectionDataNotFound extends InspectorError {
+  constructor(uuid: string, processed: boolean) {
+    super(`Introspection data not found for node ${uuid}, processed=${processed ? 'True' : 'False'}`, 404);
+  }
+}
+
+/** Introspection data storage is switched off (`store_data = none`), as upstream's API answers it. */
+export class IntrospectionDataStoreDisabled extends InspectorError {
+  constructor() {
+    super(
+      'Inspector is not configured to store data. Set the [processing]store_data configuration option to change this.',
+      404,
+    );
+  }
+}
+
+/** Introspection data that is not a JSON object (upstream wording of the API's body check). */
+export class InvalidIntrospectionData extends InspectorError {
+  constructor(got: string) {
+    super(`Invalid data: expected a JSON object, got ${got}`, 400);
+  }
+}
+
+/**
+ * A lookup attribute DynamoDB cannot index (empty, or longer than an index key may be). Upstream's
+ * SQL table would take it; here it is refused before anything is written.
+ */
+export class InvalidLookupAttribute extends InspectorError {
+  constructor(name: string, reason: string) {
+    super(`Invalid lookup attribute ${name}: ${reason}`, 400);
+  }
+}
+
+/** A node name was given where only a UUID can be resolved (no Ironic client configured). */
+export class NodeNameNotResolvable extends InspectorError {
+  constructor(name: string) {
+    super(`Cannot get node ${name}: node names need the Ironic client, and none is configured`, 400);
+  }
+}
+
+/** A setting failed validation at start; the message names the setting. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Python's repr of a list of strings, as upstream messages print them: `['a', 'b']`. */
+export function pyList(values: readonly string[]): string {
+  return `[${values.map(pyStr).join(', ')}]`;
+}
+
+/** Python's repr of a str (single quotes unless the text holds one). */
+export function pyStr(value: string): string {
+  if (value.includes("'") && !value.includes('"')) return `"${value}"`;
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/** Python's repr of a lookup attribute dict such as `{'bmc_address': ['1.2.3.4'], 'mac': ['aa:…']}`. */
+export function pyAttributes(attributes: Readonly<Record<string, unknown>>): string {
+  const items = Object.entries(attributes).map(([name, value]) => `${pyStr(name)}: ${pyValue(value)}`);
+  return `{${items.join(', ')}}`;
+}
+
+function pyValue(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'string') return pyStr(value);
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (Array.isArray(value)) return `[${value.map(pyValue).join(', ')}]`;
+  return String(value);
+}

@@ -1,0 +1,163 @@
+/**
+ * The storage interfaces the node cache is written against. The domain (NodeInfo, the node cache
+ * functions) depends only on these; the DynamoDB and S3 adapters in `lib/adapters/` implement them
+ * with the AWS SDK.
+ *
+ * @example
+ * ```ts
+ * const record = await store.getNode(uuid); // consistent read, or undefined
+ * ```
+ */
+import type { IntrospectionState } from '#lib/state-machine.ts';
+
+/** A node record: one row of upstream's `nodes` table. */
+export interface NodeRecord {
+  readonly uuid: string;
+  /** Optimistic-lock token: every write is conditioned on it and sets a new one (decisions.md item 1). */
+  readonly versionId: string;
+  readonly state: IntrospectionState;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  readonly error: string | null;
+  readonly manageBoot: boolean;
+}
+
+/** Fields of a node record a write may change. */
+export interface NodeRecordChanges {
+  state?: IntrospectionState;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  error?: string | null;
+}
+
+/** One lookup attribute row (upstream's `attributes` table): duplicates are allowed. */
+export interface LookupAttributeRow {
+  /** Row id; sorts in insertion order, so `attributes` keeps upstream's row order. */
+  readonly rowId: string;
+  readonly name: string;
+  readonly value: string;
+}
+
+/** The keyset position of a node in the listing order (`started_at` DESC, `uuid` DESC). */
+export interface ListPosition {
+  readonly startedAt: Date | null;
+  readonly uuid: string;
+}
+
+/** Result of one attempt to take a node's lease. */
+export type LeaseAttempt =
+  | { readonly acquired: true }
+  | {
+      readonly acquired: false;
+      readonly holder: string | undefined;
+      readonly expiresAtMs: number | undefined;
+    };
+
+/**
+ * Most lookup attributes plus options one node may hold. A replaced record's old and new children
+ * plus the record itself (48 + 48 + 1) then always fit DynamoDB's 100-item transaction, which keeps
+ * `add_node` and `finished()` single transactions. Real nodes hold one or two BMC addresses and a
+ * MAC per NIC.
+ */
+export const MAX_CHILD_ITEMS_PER_NODE = 48;
+
+/** Node state, lookup attributes, options and leases. Implemented over DynamoDB. */
+export interface NodeStore {
+  /** The node record, read consistently; undefined when there is none. */
+  getNode(uuid: string): Promise<NodeRecord | undefined>;
+
+  /** The node's lookup attribute rows in insertion order (consistent read). */
+  getLookupAttributes(uuid: string): Promise<LookupAttributeRow[]>;
+
+  /** The node's options as name → JSON text (consistent read). */
+  getOptions(uuid: string): Promise<Map<string, string>>;
+
+  /**
+   * Replace everything stored for `record.uuid` (record, lookup attributes, options) with `record`
+   * and `attributes`, atomically. `expectedVersionId` is the version the caller saw, or null when it
+   * saw no record; if the stored record differs, nothing is written and NodeStateRaceCondition is thrown.
+   */
+  replaceNode(
+    record: NodeRecord,
+    attributes: readonly LookupAttributeRow[],
+    expectedVersionId: string | null,
+  ): Promise<void>;
+
+  /** Change fields of a record whose version is `expectedVersionId`, setting `newVersionId`. */
+  updateNode(
+    uuid: string,
+    expectedVersionId: string,
+    changes: NodeRecordChanges,
+    newVersionId: string,
+  ): Promise<void>;
+
+  /**
+   * `finished()`: change the record as {@link updateNode} does and delete all its lookup attributes and
+   * options, atomically.
+   */
+  finishNode(
+    uuid: string,
+    expectedVersionId: string,
+    changes: NodeRecordChanges,
+    newVersionId: string,
+  ): Promise<void>;
+
+  /** Add lookup attribute rows to a node whose record still has version `expectedVersionId`. */
+  addLookupAttributes(
+    uuid: string,
+    expectedVersionId: string,
+    rows: readonly LookupAttributeRow[],
+  ): Promise<void>;
+
+  /** Set one option (JSON text) of a node whose record still has version `expectedVersionId`. */
+  putOption(uuid: string, expectedVersionId: string, name: string, json: string): Promise<void>;
+
+  /** Delete the record, lookup attributes and options of a node (not its lease). */
+  deleteNode(uuid: string): Promise<void>;
+
+  /** UUIDs of the nodes holding a lookup attribute row `(name, value)`, one entry per row. */
+  findNodesByLookupAttribute(name: string, value: string): Promise<string[]>;
+
+  /** Every value of lookup attributes called `name`, on any node. */
+  listLookupAttributeValues(name: string): Promise<string[]>;
+
+  /**
+   * Node records in the listing order (`started_at` DESC, `uuid` DESC), restricted to `states`,
+   * strictly after `after`, at most `limit`.
+   */
+  listNodes(options: {
+    states: readonly IntrospectionState[];
+    after?: ListPosition;
+    limit: number;
+  }): Promise<NodeRecord[]>;
+
+  /** Records in `states` whose `started_at` is strictly before `threshold` (clean-up candidates). */
+  listNodesStartedBefore(states: readonly IntrospectionState[], threshold: Date): Promise<NodeRecord[]>;
+
+  /** Whether any record in `states` has no `finished_at`. */
+  anyUnfinished(states: readonly IntrospectionState[]): Promise<boolean>;
+
+  /** Every cached node UUID (only the periodic Ironic sync pages through all nodes). */
+  listNodeUuids(): Promise<string[]>;
+
+  /**
+   * Take the node's lease for `owner` until `expiresAtMs`, if it is free, expired at `nowMs`, or
+   * already `owner`'s.
+   */
+  tryAcquireLease(uuid: string, owner: string, nowMs: number, expiresAtMs: number): Promise<LeaseAttempt>;
+
+  /** Give the lease back if `owner` still holds it; false when it was not `owner`'s any more. */
+  releaseLease(uuid: string, owner: string): Promise<boolean>;
+}
+
+/** A JSON object: what the ramdisk posts and what processing produces. */
+export type IntrospectionDocument = Record<string, unknown>;
+
+/** Introspection data, processed and unprocessed, one object each per node. Implemented over S3. */
+export interface IntrospectionDataStore {
+  put(uuid: string, processed: boolean, data: IntrospectionDocument): Promise<void>;
+  /** The stored document, or undefined when there is none. */
+  get(uuid: string, processed: boolean): Promise<IntrospectionDocument | undefined>;
+  /** Delete both documents of a node (absent ones are fine). */
+  deleteAll(uuid: string): Promise<void>;
+}

@@ -1,0 +1,98 @@
+/**
+ * A node cache on a fresh DynamoDB Local table and the shared s3rver bucket, with a clock tests can
+ * move forward and a logger that records what was logged.
+ */
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
+import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
+import { type InspectorConfig, loadConfig } from '#lib/config.ts';
+import type { Logger } from '#lib/logger.ts';
+import { NodeCache } from '#lib/node-cache.ts';
+import type { NodeCacheDeps } from '#lib/node-info.ts';
+
+/** Real time plus an offset the test can move forward. */
+export class TestClock {
+  offsetMs = 0;
+  readonly now = (): Date => new Date(Date.now() + this.offsetMs);
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface LogLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly extra: Record<string, unknown> | undefined;
+}
+
+/** Keeps every line, for assertions on warnings. */
+export class RecordingLogger implements Logger {
+  readonly lines: LogLine[] = [];
+  debug(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'debug', message, extra });
+  }
+  info(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'info', message, extra });
+  }
+  warn(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'warn', message, extra });
+  }
+  error(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'error', message, extra });
+  }
+  messages(level: LogLine['level']): string[] {
+    return this.lines.filter((l) => l.level === level).map((l) => l.message);
+  }
+}
+
+export interface Fixture extends NodeCacheRuntime {
+  readonly config: InspectorConfig;
+  readonly clock: TestClock;
+  readonly logger: RecordingLogger;
+  /** Another NodeCache on the same table (another "process"), with its own deps overrides. */
+  another(overrides?: Partial<NodeCacheDeps>): NodeCache;
+}
+
+export async function nodeCacheFixture(env: Record<string, string> = {}): Promise<Fixture> {
+  const config = loadConfig({
+    NODE_CACHE_TABLE: `node-cache-${randomUUID()}`,
+    INTROSPECTION_DATA_BUCKET: inject('introspectionDataBucket'),
+    DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
+    S3_ENDPOINT: inject('s3Endpoint'),
+    AWS_REGION: 'us-east-1',
+    ...env,
+  });
+  const clock = new TestClock();
+  const logger = new RecordingLogger();
+  const runtime = createNodeCacheFromConfig(config, logger, { now: clock.now });
+  await createNodeCacheTable(runtime.dynamoDb, config.nodeCacheTable);
+  return {
+    ...runtime,
+    config,
+    clock,
+    logger,
+    another: (overrides = {}) => new NodeCache({ ...runtime.deps, ...overrides }),
+  };
+}
+
+/** A random node UUID. */
+export const newUuid = (): string => randomUUID();
+
+/** Records the name of every command a client sends (retries included), in order. */
+export function recordCommands(client: {
+  middlewareStack: { add: (m: never, o: { step: 'finalizeRequest'; name: string }) => void };
+}): string[] {
+  const commands: string[] = [];
+  const middleware =
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+    async (args: unknown) => {
+      commands.push(context.commandName ?? 'unknown');
+      return next(args);
+    };
+  client.middlewareStack.add(middleware as never, {
+    step: 'finalizeRequest',
+    name: `recordCommands-${Math.random()}`,
+  });
+  return commands;
+}
