@@ -10,6 +10,7 @@ import { type InspectorConfig, loadConfig } from '#lib/config.ts';
 import type { Logger } from '#lib/logger.ts';
 import { NodeCache } from '#lib/node-cache.ts';
 import type { NodeCacheDeps } from '#lib/node-info.ts';
+import type { NodeStore } from '#lib/storage.ts';
 
 /** Real time plus an offset the test can move forward. */
 export class TestClock {
@@ -95,4 +96,15 @@ export function recordCommands(client: {
     name: `recordCommands-${Math.random()}`,
   });
   return commands;
+}
+
+/** The store with some methods replaced (the rest bound to the real one). */
+export function overrideStore(store: NodeStore, overrides: Partial<NodeStore>): NodeStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop in overrides) return overrides[prop as keyof NodeStore];
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
