@@ -12,6 +12,8 @@ import { NodeCache } from '#lib/node-cache.ts';
 import type { NodeCacheDeps } from '#lib/node-info.ts';
 import type { NodeStore } from '#lib/storage.ts';
 
+export { recordCommands } from '../../scripts/request-counter.ts';
+
 /** Real time plus an offset the test can move forward. */
 export class TestClock {
   offsetMs = 0;
@@ -79,24 +81,6 @@ export async function nodeCacheFixture(env: Record<string, string> = {}): Promis
 
 /** A random node UUID. */
 export const newUuid = (): string => randomUUID();
-
-/** Records the name of every command a client sends (retries included), in order. */
-export function recordCommands(client: {
-  middlewareStack: { add: (m: never, o: { step: 'finalizeRequest'; name: string }) => void };
-}): string[] {
-  const commands: string[] = [];
-  const middleware =
-    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
-    async (args: unknown) => {
-      commands.push(context.commandName ?? 'unknown');
-      return next(args);
-    };
-  client.middlewareStack.add(middleware as never, {
-    step: 'finalizeRequest',
-    name: `recordCommands-${Math.random()}`,
-  });
-  return commands;
-}
 
 /** The store with some methods replaced (the rest bound to the real one). */
 export function overrideStore(store: NodeStore, overrides: Partial<NodeStore>): NodeStore {
