@@ -185,3 +185,43 @@ function pyValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(pyValue).join(', ')}]`;
   return String(value);
 }
+
+/** Ironic answered with an error; carries Ironic's status and fault string. */
+export class IronicError extends InspectorError {
+  readonly ironicStatus: number;
+  readonly faultString: string;
+
+  constructor(ironicStatus: number, faultString: string, message?: string) {
+    // Ironic's 4xx are reported as the client's problem (400), its 5xx as ours (500), as upstream's
+    // handlers end up answering.
+    super(message ?? faultString, ironicStatus >= 500 ? 500 : 400);
+    this.ironicStatus = ironicStatus;
+    this.faultString = faultString;
+  }
+
+  /** Ironic refused because another operation holds the node's lock (409, safe to retry). */
+  get nodeLocked(): boolean {
+    return this.ironicStatus === 409 && /is locked by host|node is locked/i.test(this.faultString);
+  }
+}
+
+/** Ironic could not be reached (connection refused, DNS, timeout); the message names the URL. */
+export class IronicUnavailable extends InspectorError {
+  constructor(url: string, reason: string) {
+    super(`Ironic is not reachable at ${url}: ${reason}`, 503);
+  }
+}
+
+/** Upstream `NotFound` for a node Ironic does not know (404). */
+export class NodeNotFoundInIronic extends InspectorError {
+  constructor(nodeId: string) {
+    super(`Node ${nodeId} was not found in Ironic`, 404);
+  }
+}
+
+/** Authentication to Ironic failed (bad credentials, Keystone refused). */
+export class IronicAuthError extends InspectorError {
+  constructor(message: string) {
+    super(message, 500);
+  }
+}
