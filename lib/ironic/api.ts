@@ -77,7 +77,11 @@ export interface IronicApi {
   createPort(port: NewPort): Promise<IronicPort>;
   patchPort(portUuid: string, patches: readonly JsonPatch[]): Promise<IronicPort>;
   deletePort(portUuid: string): Promise<void>;
-  patchNode(nodeId: string, patches: readonly JsonPatch[], options?: { resetInterfaces?: boolean }): Promise<IronicNode>;
+  patchNode(
+    nodeId: string,
+    patches: readonly JsonPatch[],
+    options?: { resetInterfaces?: boolean },
+  ): Promise<IronicNode>;
   addTrait(nodeId: string, trait: string): Promise<void>;
   removeTrait(nodeId: string, trait: string): Promise<void>;
   setBootDevice(nodeId: string, device: string, persistent: boolean): Promise<void>;

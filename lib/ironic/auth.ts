@@ -152,7 +152,9 @@ export function ironicAuth(
   const parsed = schema.safeParse(document);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`);
-    throw new ConfigurationError(`Invalid configuration: IRONIC_CREDENTIALS for ${type}: ${problems.join('; ')}`);
+    throw new ConfigurationError(
+      `Invalid configuration: IRONIC_CREDENTIALS for ${type}: ${problems.join('; ')}`,
+    );
   }
   return type === 'http_basic'
     ? basicAuth(parsed.data as z.infer<typeof basicCredentialsSchema>)

@@ -128,7 +128,12 @@ export class IronicClient implements IronicApi {
     return compareVersions(serverMax, MAX_IRONIC_API_VERSION) < 0 ? serverMax : MAX_IRONIC_API_VERSION;
   }
 
-  async #send(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<Response> {
+  async #send(
+    method: string,
+    url: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<Response> {
     try {
       return await this.#fetch(url, {
         method,
@@ -168,7 +173,9 @@ export class IronicClient implements IronicApi {
   /** One API call: version header, auth (re-authenticating once on 401), node-locked retries. */
   async #call<T>(method: string, path: string, options: RequestOptions<T> = {}): Promise<T> {
     const version = await this.apiVersion();
-    const query = Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
+    const query = Object.entries(options.query ?? {}).filter(
+      (e): e is [string, string] => e[1] !== undefined,
+    );
     const url = path.startsWith('http')
       ? path
       : `${this.url}${path}${query.length > 0 ? `?${new URLSearchParams(query).toString()}` : ''}`;
@@ -183,7 +190,10 @@ export class IronicClient implements IronicApi {
         }
         const parsed = options.schema.safeParse(await response.json());
         if (!parsed.success) {
-          throw new IronicError(502, `Unexpected answer from Ironic to ${method} ${path}: ${parsed.error.message}`);
+          throw new IronicError(
+            502,
+            `Unexpected answer from Ironic to ${method} ${path}: ${parsed.error.message}`,
+          );
         }
         return parsed.data;
       }
@@ -266,7 +276,9 @@ export class IronicClient implements IronicApi {
     options: { resetInterfaces?: boolean } = {},
   ): Promise<IronicNode> {
     return this.#call('PATCH', `/v1/nodes/${encodeURIComponent(nodeId)}`, {
-      query: { reset_interfaces: options.resetInterfaces === undefined ? undefined : String(options.resetInterfaces) },
+      query: {
+        reset_interfaces: options.resetInterfaces === undefined ? undefined : String(options.resetInterfaces),
+      },
       body: patches,
       schema: ironicNodeSchema,
     });
@@ -295,7 +307,10 @@ export class IronicClient implements IronicApi {
       schema: validation,
     });
     return Object.fromEntries(
-      Object.entries(result).map(([name, r]) => [name, { result: r.result ?? null, reason: r.reason ?? null }]),
+      Object.entries(result).map(([name, r]) => [
+        name,
+        { result: r.result ?? null, reason: r.reason ?? null },
+      ]),
     );
   }
 
