@@ -10,6 +10,13 @@
  * | `NODE_LEASE_SECONDS` | 120 | (locks are leases here, decisions.md item 2) |
  * | `NODE_LOCK_WAIT_SECONDS` | 10 | (blocking lock waits are bounded here) |
  * | `STORE_DATA` | `s3` (`none` switches storing off) | `[processing]store_data` |
+ * | `IRONIC_URL` | `http://127.0.0.1:6385` | `[ironic]endpoint_override` |
+ * | `IRONIC_AUTH_TYPE` | `none` (`http_basic`, `keystone`) | `[ironic]auth_type` |
+ * | `IRONIC_CREDENTIALS` | JSON document (local) | `[ironic]` username, password, auth_url… |
+ * | `IRONIC_CREDENTIALS_SECRET_ID` | Secrets Manager secret with that document (AWS) | |
+ * | `IRONIC_TIMEOUT_SECONDS` | 10 | per Ironic request |
+ * | `IPMI_ADDRESS_FIELDS` | `redfish_address,ilo_address,drac_host,drac_address,ibmc_address` | `[DEFAULT]ipmi_address_fields` |
+ * | `UPDATE_PXE_ENABLED` | `true` | `[processing]update_pxe_enabled` |
  * | `DYNAMODB_ENDPOINT`, `S3_ENDPOINT` | AWS | local endpoints |
  * | `AWS_REGION` | `us-east-1` | |
  *
@@ -44,6 +51,21 @@ const schema = z.object({
   NODE_LEASE_SECONDS: integer(120, 1, 86400),
   NODE_LOCK_WAIT_SECONDS: integer(10, 0, 900),
   STORE_DATA: z.enum(['s3', 'none']).default('s3'),
+  IRONIC_URL: z.url().default('http://127.0.0.1:6385'),
+  IRONIC_AUTH_TYPE: z.enum(['none', 'http_basic', 'keystone']).default('none'),
+  IRONIC_CREDENTIALS: z.string().optional(),
+  IRONIC_CREDENTIALS_SECRET_ID: z.string().optional(),
+  IRONIC_TIMEOUT_SECONDS: integer(10, 1, 900),
+  IPMI_ADDRESS_FIELDS: z
+    .string()
+    .default('redfish_address,ilo_address,drac_host,drac_address,ibmc_address')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== ''),
+    ),
+  UPDATE_PXE_ENABLED: z.enum(['true', 'false']).default('true'),
   DYNAMODB_ENDPOINT: url,
   S3_ENDPOINT: url,
   AWS_REGION: z.string().min(1).default('us-east-1'),
@@ -63,6 +85,19 @@ export interface InspectorConfig {
   readonly dynamoDbEndpoint: string | undefined;
   readonly s3Endpoint: string | undefined;
   readonly region: string;
+  readonly ironic: {
+    readonly url: string;
+    readonly authType: 'none' | 'http_basic' | 'keystone';
+    /** The credentials document (JSON text), when given in the environment. */
+    readonly credentials: string | undefined;
+    /** Secrets Manager secret holding the credentials document (AWS). */
+    readonly credentialsSecretId: string | undefined;
+    readonly timeoutSeconds: number;
+  };
+  /** `[DEFAULT]ipmi_address_fields`. */
+  readonly ipmiAddressFields: readonly string[];
+  /** `[processing]update_pxe_enabled`. */
+  readonly updatePxeEnabled: boolean;
 }
 
 /**
@@ -88,6 +123,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     dynamoDbEndpoint: c.DYNAMODB_ENDPOINT,
     s3Endpoint: c.S3_ENDPOINT,
     region: c.AWS_REGION,
+    ironic: {
+      url: c.IRONIC_URL,
+      authType: c.IRONIC_AUTH_TYPE,
+      credentials: c.IRONIC_CREDENTIALS,
+      credentialsSecretId: c.IRONIC_CREDENTIALS_SECRET_ID,
+      timeoutSeconds: c.IRONIC_TIMEOUT_SECONDS,
+    },
+    ipmiAddressFields: c.IPMI_ADDRESS_FIELDS,
+    updatePxeEnabled: c.UPDATE_PXE_ENABLED === 'true',
   };
 }
 

@@ -225,3 +225,27 @@ export class IronicAuthError extends InspectorError {
     super(message, 500);
   }
 }
+
+/** `get_by_path`/`replace_field`: the node has no such field or key (upstream: KeyError). */
+export class NodeFieldNotFound extends InspectorError {
+  readonly path: string;
+
+  constructor(path: string) {
+    super(`Field ${path} was not found on the node`, 400);
+    this.path = path;
+  }
+}
+
+/** A port given by MAC that the node does not have (upstream: KeyError). */
+export class PortNotFound extends InspectorError {
+  constructor(mac: string, uuid: string) {
+    super(`Port ${mac} was not found on node ${uuid}`, 404);
+  }
+}
+
+/** Something needs Ironic and no Ironic client is configured. */
+export class IronicNotConfigured extends InspectorError {
+  constructor() {
+    super('No Ironic client is configured', 500);
+  }
+}

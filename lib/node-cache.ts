@@ -10,6 +10,7 @@
  * | `get_node_list` | {@link NodeCache.getNodeList} |
  * | `clean_up` | {@link NodeCache.cleanUp} |
  * | `delete_nodes_not_in_list` | {@link NodeCache.deleteNodesNotInList} |
+ * | `record_node` / `create_node` / `sync_with_ironic` | {@link NodeCache.recordNode} / {@link NodeCache.createNode} / {@link NodeCache.syncWithIronic} |
  * | `active_macs` / `introspection_active` / `_list_node_uuids` | {@link NodeCache.activeMacs} / {@link NodeCache.introspectionActive} / {@link NodeCache.listNodeUuids} |
  * | `store_introspection_data` / `get_introspection_data` | {@link NodeCache.storeIntrospectionData} / {@link NodeCache.getIntrospectionData} |
  *
@@ -22,17 +23,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  InspectorError,
   IntrospectionAlreadyFinishedError,
   IntrospectionDataNotFound,
   InvalidIntrospectionData,
   InvalidLookupAttribute,
+  IronicError,
+  IronicNotConfigured,
+  IronicUnavailable,
   MultipleNodesMatchError,
   NodeNameNotResolvable,
   NodeNotFoundInDBError,
+  NodeNotFoundInIronic,
   NodeNotOnIntrospectionError,
   NotFoundInCacheError,
   pyAttributes,
+  pyList,
 } from '#lib/errors.ts';
+import type { IronicApi, IronicNode } from '#lib/ironic/api.ts';
+import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
 import {
   canonicalLookupValue,
   isEmptyInput,
@@ -50,12 +59,6 @@ import {
 } from '#lib/storage.ts';
 import { toApiTimestamp } from '#lib/timestamps.ts';
 
-/** Resolves an Ironic node name to its UUID (the Ironic client provides it). */
-export interface NodeNameResolver {
-  /** @throws NotFoundInCacheError "Node <name> was not found in Ironic", or an Ironic error */
-  uuidForName(name: string): Promise<string>;
-}
-
 /** Lookup attributes for `add_node`/`start_introspection`: name → value or values. */
 export type LookupAttributes = Readonly<Record<string, LookupAttributeInput>>;
 
@@ -68,6 +71,8 @@ export interface AddNodeOptions {
    * replacement is conditioned on it, so two concurrent starts of one node cannot both win.
    */
   readonly expectedVersionId?: string | null;
+  /** The Ironic node, when the caller has it already (attached to the returned NodeInfo). */
+  readonly node?: IronicNode;
 }
 
 /** Options of {@link NodeCache.getNodeList}. */
@@ -96,11 +101,9 @@ export function canonicalUuid(value: string): string {
 /** The node cache functions. One instance per process; NodeInfo objects are per request. */
 export class NodeCache {
   readonly #deps: NodeCacheDeps;
-  readonly #names: NodeNameResolver | undefined;
 
-  constructor(deps: NodeCacheDeps, names?: NodeNameResolver) {
+  constructor(deps: NodeCacheDeps) {
     this.#deps = deps;
-    this.#names = names;
   }
 
   /** A NodeInfo for `uuid` with nothing loaded yet. */
@@ -150,7 +153,7 @@ export class NodeCache {
     // transaction: the data goes only once the new record is committed, so a start that lost a race
     // deletes nothing (the bucket is versioned in AWS, so even this is recoverable).
     await this.#deleteIntrospectionData(uuid);
-    return NodeInfo.fromRecord(this.#deps, record);
+    return new NodeInfo(this.#deps, { ...record, node: options.node });
   }
 
   /**
@@ -240,11 +243,26 @@ export class NodeCache {
     return NodeInfo.fromRecord(this.#deps, record);
   }
 
-  /** The canonical UUID for a UUID or an Ironic node name. */
+  /**
+   * The canonical UUID for a UUID or an Ironic node name (asking Ironic for the name's UUID only).
+   *
+   * @throws NodeNotFoundInIronic "Node <name> was not found in Ironic" (404)
+   * @throws InspectorError "Cannot get node <name>: <error>" for Ironic's 400
+   * @throws NodeNameNotResolvable when no Ironic client is configured
+   */
   async resolveNodeId(nodeId: string): Promise<string> {
     if (isUuidLike(nodeId)) return canonicalUuid(nodeId);
-    if (this.#names === undefined) throw new NodeNameNotResolvable(nodeId);
-    return this.#names.uuidForName(nodeId);
+    const ironic = this.#deps.ironic;
+    if (ironic === undefined) throw new NodeNameNotResolvable(nodeId);
+    try {
+      return (await ironic.getNode(nodeId, { fields: ['uuid'] })).uuid;
+    } catch (err) {
+      if (err instanceof IronicError && err.ironicStatus === 404) throw new NodeNotFoundInIronic(nodeId);
+      if (err instanceof IronicError && err.ironicStatus === 400) {
+        throw new InspectorError(`Cannot get node ${nodeId}: ${err.faultString}`, 400);
+      }
+      throw err;
+    }
   }
 
   /**
@@ -341,6 +359,106 @@ export class NodeCache {
       }
     }
     return dropped;
+  }
+
+  /**
+   * Upstream's periodic `sync_with_ironic`: drop the cached nodes Ironic no longer has. The only
+   * path that reads every node (Ironic's list, and the cache's).
+   */
+  async syncWithIronic(): Promise<string[]> {
+    const ironic = this.#requireIronic();
+    const uuids = (await ironic.listNodes({ fields: ['uuid'] })).map((node) => node.uuid);
+    return this.deleteNodesNotInList(uuids);
+  }
+
+  /**
+   * Cache a node that is already deployed (active introspection): find it in Ironic by MACs and BMC
+   * addresses, check it is `active` or `rescue`, and add it in `waiting` with boot unmanaged.
+   *
+   * @throws NotFoundInCacheError when neither list is given, or Ironic has no such node (404)
+   * @throws InspectorError when the addresses point at several nodes, or the node is not active (400)
+   */
+  async recordNode(options: {
+    bmcAddresses?: readonly string[];
+    macs?: readonly string[];
+  }): Promise<NodeInfo> {
+    const macs = [...(options.macs ?? [])];
+    const bmcs = [...(options.bmcAddresses ?? [])];
+    if (macs.length === 0 && bmcs.length === 0) {
+      throw new NotFoundInCacheError(
+        'Existing node cannot be found since neither MAC addresses nor BMC addresses are present in the inventory',
+      );
+    }
+    const ironic = this.#requireIronic();
+    let byMac: string | undefined;
+    if (macs.length > 0) {
+      const owners = new Set<string>();
+      for (const mac of macs) {
+        for (const port of await ironic.listPorts({ address: mac }))
+          if (port.node_uuid) owners.add(port.node_uuid);
+      }
+      if (owners.size > 1) {
+        throw new InspectorError(
+          `MAC addresses ${pyList(macs)} correspond to more than one node: ${pyList([...owners].sort())}`,
+        );
+      }
+      byMac = [...owners][0];
+    }
+    let byBmc: string | undefined;
+    if (bmcs.length > 0) {
+      const wanted = new Set(bmcs.map((b) => canonicalLookupValue('bmc_address', b)));
+      const owners = new Set<string>();
+      for (const node of await ironic.listNodes({ fields: ['uuid', 'driver_info'] })) {
+        const addresses = await bmcAddresses(node, { logger: this.#deps.logger });
+        if (addresses.some((a) => wanted.has(canonicalLookupValue('bmc_address', a)))) owners.add(node.uuid);
+      }
+      if (owners.size > 1) {
+        throw new InspectorError(
+          `BMC addresses ${pyList(bmcs)} correspond to more than one node: ${pyList([...owners].sort())}`,
+        );
+      }
+      byBmc = [...owners][0];
+    }
+    if (byMac !== undefined && byBmc !== undefined && byMac !== byBmc) {
+      throw new InspectorError(
+        `MAC addresses ${pyList(macs)} and BMC addresses ${pyList(bmcs)} correspond to different nodes: ${byMac} and ${byBmc}`,
+      );
+    }
+    const uuid = byMac ?? byBmc;
+    if (uuid === undefined) {
+      throw new NotFoundInCacheError(
+        `Existing node was not found by MAC address(es) ${pyList(macs)} and BMC address(es) ${pyList(bmcs)}`,
+      );
+    }
+    const node = await ironic.getNode(uuid);
+    const provisionState = (node.provision_state ?? '').toLowerCase();
+    if (provisionState !== 'active' && provisionState !== 'rescue') {
+      throw new InspectorError(`Node ${uuid} is not active, its provision state is ${node.provision_state}`);
+    }
+    return this.addNode(uuid, 'waiting', { manageBoot: false, attributes: { mac: macs, bmc_address: bmcs } });
+  }
+
+  /**
+   * Enroll a node in Ironic (the `enroll` node-not-found hook) and cache it in `enrolling`. An Ironic
+   * error is logged and gives null, as upstream.
+   */
+  async createNode(driver: string, fields: Readonly<Record<string, unknown>> = {}): Promise<NodeInfo | null> {
+    const ironic = this.#requireIronic();
+    let node: IronicNode;
+    try {
+      node = await ironic.createNode({ ...fields, driver });
+    } catch (err) {
+      if (!(err instanceof IronicError || err instanceof IronicUnavailable)) throw err;
+      this.#deps.logger.error(`Failed to create new node: ${err.message}`, { driver });
+      return null;
+    }
+    this.#deps.logger.info(`Node ${node.uuid} was created successfully`, { node: node.uuid });
+    return this.addNode(node.uuid, 'enrolling', { node });
+  }
+
+  #requireIronic(): IronicApi {
+    if (this.#deps.ironic === undefined) throw new IronicNotConfigured();
+    return this.#deps.ironic;
   }
 
   /** Every cached node UUID (upstream `_list_node_uuids`). */

@@ -19,13 +19,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import {
+  InspectorError,
   InvalidLookupAttribute,
+  IronicError,
+  IronicNotConfigured,
+  NodeFieldNotFound,
   NodeLockedError,
   NodeNotFoundInDBError,
+  NodeNotFoundInIronic,
   NodeStateInvalidEvent,
   NotFoundInCacheError,
+  PortNotFound,
 } from '#lib/errors.ts';
+import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ironic/api.ts';
 import type { Logger } from '#lib/logger.ts';
 import { asList, canonicalLookupValue, newRowId, validateLookupValue } from '#lib/lookup-attributes.ts';
 import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/state-machine.ts';
@@ -50,7 +58,21 @@ export interface NodeCacheDeps {
   readonly lockWaitMs: number;
   /** `[DEFAULT]timeout` in seconds; ≤ 0 disables timeouts. */
   readonly timeoutSeconds: number;
+  /** Ironic, for the node's Ironic operations and node names. */
+  readonly ironic?: IronicApi | undefined;
+  /** `[processing]update_pxe_enabled` (default true): created ports take `pxe` from the ramdisk. */
+  readonly updatePxeEnabled?: boolean;
+  /** Pause between upstream's 5 attempts of `add_trait` and `delete_port` (default 1000 ms). */
+  readonly ironicRetryDelayMs?: number;
 }
+
+/** A port to create: a MAC, or a MAC with its DHCP client id and whether it PXE-boots. */
+export type PortToCreate =
+  | string
+  | { readonly mac: string; readonly client_id?: string | null; readonly pxe?: boolean };
+
+/** Attempts of upstream's retried Ironic calls (`add_trait`, `delete_port`). */
+const IRONIC_ATTEMPTS = 5;
 
 /** Fields a NodeInfo may be built with (upstream's constructor arguments). */
 export interface NodeInfoFields {
@@ -61,6 +83,10 @@ export interface NodeInfoFields {
   readonly finishedAt?: Date | null;
   readonly error?: string | null;
   readonly manageBoot?: boolean | null;
+  /** The Ironic node, already fetched. */
+  readonly node?: IronicNode | undefined;
+  /** The node's Ironic ports, already fetched: a list, or MAC → port. */
+  readonly ports?: readonly IronicPort[] | Readonly<Record<string, IronicPort>> | undefined;
 }
 
 interface HeldLease {
@@ -87,6 +113,8 @@ export class NodeInfo {
   #attributes: Record<string, string[]> | undefined;
   #options: Record<string, unknown> | undefined;
   #lease: HeldLease | undefined;
+  #node: IronicNode | undefined;
+  #ports: Record<string, IronicPort> | undefined;
   /** The lease owner token; kept across release so logs can tie acquisitions to this NodeInfo. */
   readonly #owner = randomUUID();
   readonly #deps: NodeCacheDeps;
@@ -100,6 +128,12 @@ export class NodeInfo {
     this.finishedAt = fields.finishedAt ?? null;
     this.error = fields.error ?? null;
     this.manageBoot = fields.manageBoot ?? true;
+    this.#node = fields.node;
+    if (fields.ports !== undefined) {
+      this.#ports = Array.isArray(fields.ports)
+        ? Object.fromEntries((fields.ports as readonly IronicPort[]).map((port) => [port.address, port]))
+        : { ...(fields.ports as Readonly<Record<string, IronicPort>>) };
+    }
   }
 
   /** Upstream `from_row`. */
@@ -377,11 +411,240 @@ export class NodeInfo {
     }
   }
 
-  /** Drop every cached value (state, version, attributes, options); timestamps and the lock stay. */
+  /**
+   * Drop every cached value (state, version, attributes, options, Ironic node and ports); timestamps
+   * and the lock stay.
+   */
   invalidateCache(): void {
     this.#state = undefined;
     this.#versionId = undefined;
     this.#attributes = undefined;
     this.#options = undefined;
+    this.#node = undefined;
+    this.#ports = undefined;
   }
+
+  // ---- Ironic ------------------------------------------------------------------------------------
+
+  #ironic(): IronicApi {
+    if (this.#deps.ironic === undefined) throw new IronicNotConfigured();
+    return this.#deps.ironic;
+  }
+
+  /**
+   * The Ironic node, fetched once by UUID and cached.
+   *
+   * @throws NodeNotFoundInIronic "Node <uuid> was not found in Ironic" (404)
+   * @throws InspectorError "Cannot get node <uuid>: <error>" for Ironic's 400
+   */
+  async node(): Promise<IronicNode> {
+    if (this.#node === undefined) {
+      try {
+        this.#node = await this.#ironic().getNode(this.uuid);
+      } catch (err) {
+        if (err instanceof IronicError && err.ironicStatus === 404) throw new NodeNotFoundInIronic(this.uuid);
+        if (err instanceof IronicError && err.ironicStatus === 400) {
+          throw new InspectorError(`Cannot get node ${this.uuid}: ${err.faultString}`, 400);
+        }
+        throw err;
+      }
+    }
+    return this.#node;
+  }
+
+  /** The node's Ironic ports as MAC → port, fetched once and cached. */
+  async ports(): Promise<Record<string, IronicPort>> {
+    if (this.#ports === undefined) {
+      const ports = await this.#ironic().listPorts({ node: this.uuid });
+      this.#ports = Object.fromEntries(ports.map((port) => [port.address, port]));
+    }
+    return this.#ports;
+  }
+
+  /**
+   * Create Ironic ports for the MACs the node does not have yet. `client_id` goes to
+   * `extra.client-id`; `pxe` to `pxe_enabled` (always true when `update_pxe_enabled` is off). A port
+   * Ironic already has (409) is skipped with a warning and the port cache dropped.
+   */
+  async createPorts(ports: readonly PortToCreate[]): Promise<void> {
+    const existing = await this.ports();
+    const skipped: string[] = [];
+    for (const item of ports) {
+      const mac = typeof item === 'string' ? item : item.mac;
+      const extra = typeof item !== 'string' && item.client_id ? { 'client-id': item.client_id } : {};
+      const pxe =
+        typeof item === 'string' || this.#deps.updatePxeEnabled === false ? true : (item.pxe ?? true);
+      if (mac in existing) {
+        skipped.push(mac);
+        continue;
+      }
+      await this.#createPort(mac, extra, pxe);
+    }
+    if (skipped.length > 0) {
+      this.#deps.logger.warn(`Did not create ports ${skipped.join(', ')} as they already exist`, {
+        node: this.uuid,
+      });
+    }
+  }
+
+  async #createPort(mac: string, extra: Record<string, unknown>, pxeEnabled: boolean): Promise<void> {
+    try {
+      const port = await this.#ironic().createPort({ nodeUuid: this.uuid, address: mac, extra, pxeEnabled });
+      this.#deps.logger.info(`Port ${port.uuid} was created for MAC ${mac}`, {
+        node: this.uuid,
+        port: port.uuid,
+        mac,
+        extra,
+        pxe_enabled: pxeEnabled,
+      });
+      if (this.#ports !== undefined) this.#ports[mac] = port;
+    } catch (err) {
+      if (!(err instanceof IronicError && err.ironicStatus === 409)) throw err;
+      this.#deps.logger.warn(`Port ${mac} already exists, skipping`, { node: this.uuid });
+      this.#ports = undefined; // reloaded on next access
+    }
+  }
+
+  /**
+   * JSON-patch the Ironic node; a path without a leading `/` gets one. The returned node replaces the
+   * cached one.
+   */
+  async patch(
+    patches: readonly JsonPatch[],
+    options: { resetInterfaces?: boolean } = {},
+  ): Promise<IronicNode> {
+    const absolute = patches.map((p) => (p.path.startsWith('/') ? p : { ...p, path: `/${p.path}` }));
+    this.#deps.logger.debug('Updating node with patches', { node: this.uuid, patches: absolute });
+    this.#node = await this.#ironic().patchNode(this.uuid, absolute, options);
+    return this.#node;
+  }
+
+  /** JSON-patch a port, given as a port or a MAC; the cached entry is replaced. */
+  async patchPort(port: IronicPort | string, patches: readonly JsonPatch[]): Promise<IronicPort> {
+    const ports = await this.ports();
+    const target = typeof port === 'string' ? ports[port] : port;
+    if (target === undefined) throw new PortNotFound(port as string, this.uuid);
+    const updated = await this.#ironic().patchPort(target.uuid, patches);
+    ports[updated.address] = updated;
+    return updated;
+  }
+
+  /** One `add /properties/<key>` per property. */
+  async updateProperties(properties: Readonly<Record<string, unknown>>): Promise<IronicNode> {
+    return this.patch(
+      Object.entries(properties).map(([key, value]) => ({ op: 'add', path: `/properties/${key}`, value })),
+    );
+  }
+
+  /** Merge capabilities into the node's `properties.capabilities` string (`k1:v1,k2:v2`). */
+  async updateCapabilities(capabilities: Readonly<Record<string, unknown>>): Promise<IronicNode> {
+    const current = parseCapabilities((await this.node()).properties?.capabilities);
+    const merged: Record<string, unknown> = { ...current, ...capabilities };
+    return this.updateProperties({ capabilities: formatCapabilities(merged) });
+  }
+
+  /** Add a trait, trying up to 5 times (upstream: any Ironic error is retried). */
+  async addTrait(trait: string): Promise<void> {
+    await this.#retried('add trait', () => this.#ironic().addTrait(this.uuid, trait));
+  }
+
+  /** Remove a trait; one Ironic does not have is fine. */
+  async removeTrait(trait: string): Promise<void> {
+    try {
+      await this.#ironic().removeTrait(this.uuid, trait);
+    } catch (err) {
+      if (!(err instanceof IronicError && err.ironicStatus === 404)) throw err;
+      this.#deps.logger.debug(`Trait ${trait} is not set, cannot remove`, { node: this.uuid });
+    }
+  }
+
+  /** Delete a port (a port or a MAC), trying up to 5 times; then drop it from the cache. */
+  async deletePort(port: IronicPort | string): Promise<void> {
+    const ports = await this.ports();
+    const target = typeof port === 'string' ? ports[port] : port;
+    if (target === undefined) throw new PortNotFound(port as string, this.uuid);
+    await this.#retried('delete port', () => this.#ironic().deletePort(target.uuid));
+    delete ports[target.address];
+  }
+
+  async #retried(what: string, call: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await call();
+        return;
+      } catch (err) {
+        if (!(err instanceof IronicError) || attempt >= IRONIC_ATTEMPTS) throw err;
+        this.#deps.logger.warn(`Failed to ${what}, retrying`, {
+          node: this.uuid,
+          attempt,
+          error: err.message,
+        });
+        await sleep(this.#deps.ironicRetryDelayMs ?? 1000);
+      }
+    }
+  }
+
+  /**
+   * A field of the Ironic node by Ironic-style path: `/uuid`, `uuid`, `/properties/answer` (a deeper
+   * path is one key under the first segment).
+   *
+   * @throws NodeFieldNotFound when the field or key is missing
+   */
+  async getByPath(path: string): Promise<unknown> {
+    const node = (await this.node()) as Record<string, unknown>;
+    const trimmed = path.replace(/^\/+|\/+$/g, '');
+    const slash = trimmed.indexOf('/');
+    const field = slash < 0 ? trimmed : trimmed.slice(0, slash);
+    if (!(field in node)) throw new NodeFieldNotFound(path);
+    if (slash < 0) return node[field];
+    const key = trimmed.slice(slash + 1);
+    const container = node[field];
+    if (typeof container !== 'object' || container === null || !(key in container)) {
+      throw new NodeFieldNotFound(path);
+    }
+    return (container as Record<string, unknown>)[key];
+  }
+
+  /**
+   * Replace a node field with `update(current)`; sends one patch only when the value changes. A
+   * missing field takes `options.default` with op `add` when given, else NodeFieldNotFound.
+   */
+  async replaceField(
+    path: string,
+    update: (value: unknown) => unknown,
+    options: { default?: unknown } = {},
+  ): Promise<void> {
+    let value: unknown;
+    let op: JsonPatch['op'] = 'replace';
+    try {
+      value = await this.getByPath(path);
+    } catch (err) {
+      if (!(err instanceof NodeFieldNotFound) || !('default' in options)) throw err;
+      value = options.default;
+      op = 'add';
+    }
+    const before = structuredClone(value);
+    const after = update(structuredClone(value));
+    if (!isDeepStrictEqual(before, after)) await this.patch([{ op, path, value: after }]);
+  }
+}
+
+/** Parse Ironic's capabilities string `k1:v1,k2:v2` (split on the first `:`; empty ⇒ {}). */
+export function parseCapabilities(value: unknown): Record<string, string> {
+  if (typeof value !== 'string' || value === '') return {};
+  const result: Record<string, string> = {};
+  for (const item of value.split(',')) {
+    const colon = item.indexOf(':');
+    if (colon < 0) continue;
+    result[item.slice(0, colon)] = item.slice(colon + 1);
+  }
+  return result;
+}
+
+/** Serialise capabilities as `k1:v1,k2:v2`; keys whose value is null/undefined are dropped. */
+export function formatCapabilities(capabilities: Readonly<Record<string, unknown>>): string {
+  return Object.entries(capabilities)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${k}:${String(v)}`)
+    .join(',');
 }

@@ -9,12 +9,18 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbNodeStore } from '#lib/adapters/dynamodb-node-store.ts';
 import { S3IntrospectionDataStore } from '#lib/adapters/s3-introspection-data-store.ts';
+import { secretBackedIronicAuth } from '#lib/adapters/secrets-manager.ts';
 import type { InspectorConfig } from '#lib/config.ts';
+import { ConfigurationError } from '#lib/errors.ts';
+import type { IronicApi } from '#lib/ironic/api.ts';
+import { type IronicAuth, ironicAuth } from '#lib/ironic/auth.ts';
+import { IronicClient } from '#lib/ironic/client.ts';
 import type { Logger } from '#lib/logger.ts';
-import { NodeCache, type NodeNameResolver } from '#lib/node-cache.ts';
+import { NodeCache } from '#lib/node-cache.ts';
 import type { NodeCacheDeps } from '#lib/node-info.ts';
 
 /** The DynamoDB client for `config` (DynamoDB Local when `dynamoDbEndpoint` is set). */
@@ -41,6 +47,36 @@ export function s3Client(config: InspectorConfig): S3Client {
   });
 }
 
+/**
+ * How the Ironic client authenticates: no credentials, or a credentials document from the
+ * environment (local) or from Secrets Manager (AWS).
+ */
+export function ironicAuthFromConfig(config: InspectorConfig): IronicAuth {
+  const { authType, credentials, credentialsSecretId } = config.ironic;
+  if (authType === 'none') return ironicAuth('none', undefined);
+  if (credentials !== undefined) return ironicAuth(authType, credentials);
+  if (credentialsSecretId !== undefined) {
+    return secretBackedIronicAuth(
+      new SecretsManagerClient({ region: config.region }),
+      credentialsSecretId,
+      authType,
+    );
+  }
+  throw new ConfigurationError(
+    `Invalid configuration: IRONIC_AUTH_TYPE is ${authType}, but neither IRONIC_CREDENTIALS nor IRONIC_CREDENTIALS_SECRET_ID is set`,
+  );
+}
+
+/** The Ironic client for `config`. */
+export function ironicClient(config: InspectorConfig, logger: Logger): IronicClient {
+  return new IronicClient({
+    url: config.ironic.url,
+    auth: ironicAuthFromConfig(config),
+    timeoutMs: config.ironic.timeoutSeconds * 1000,
+    logger,
+  });
+}
+
 /** Everything a handler needs for the node cache. */
 export interface NodeCacheRuntime {
   readonly nodeCache: NodeCache;
@@ -53,7 +89,7 @@ export interface NodeCacheRuntime {
 export function createNodeCacheFromConfig(
   config: InspectorConfig,
   logger: Logger,
-  options: { now?: () => Date; names?: NodeNameResolver } = {},
+  options: { now?: () => Date; ironic?: IronicApi | null } = {},
 ): NodeCacheRuntime {
   const dynamoDb = dynamoDbClient(config);
   const s3 = s3Client(config);
@@ -65,6 +101,9 @@ export function createNodeCacheFromConfig(
     leaseMs: config.leaseSeconds * 1000,
     lockWaitMs: config.lockWaitSeconds * 1000,
     timeoutSeconds: config.timeoutSeconds,
+    // null: explicitly without Ironic (unit tests of the cache alone).
+    ironic: options.ironic === null ? undefined : (options.ironic ?? ironicClient(config, logger)),
+    updatePxeEnabled: config.updatePxeEnabled,
   };
-  return { nodeCache: new NodeCache(deps, options.names), deps, dynamoDb, s3 };
+  return { nodeCache: new NodeCache(deps), deps, dynamoDb, s3 };
 }

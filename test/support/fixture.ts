@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
 import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
 import { type InspectorConfig, loadConfig } from '#lib/config.ts';
+import type { IronicApi } from '#lib/ironic/api.ts';
 import type { Logger } from '#lib/logger.ts';
 import { NodeCache } from '#lib/node-cache.ts';
 import type { NodeCacheDeps } from '#lib/node-info.ts';
@@ -57,7 +58,10 @@ export interface Fixture extends NodeCacheRuntime {
   another(overrides?: Partial<NodeCacheDeps>): NodeCache;
 }
 
-export async function nodeCacheFixture(env: Record<string, string> = {}): Promise<Fixture> {
+export async function nodeCacheFixture(
+  env: Record<string, string> = {},
+  options: { ironic?: IronicApi | null } = { ironic: null },
+): Promise<Fixture> {
   const config = loadConfig({
     NODE_CACHE_TABLE: `node-cache-${randomUUID()}`,
     INTROSPECTION_DATA_BUCKET: inject('introspectionDataBucket'),
@@ -68,7 +72,7 @@ export async function nodeCacheFixture(env: Record<string, string> = {}): Promis
   });
   const clock = new TestClock();
   const logger = new RecordingLogger();
-  const runtime = createNodeCacheFromConfig(config, logger, { now: clock.now });
+  const runtime = createNodeCacheFromConfig(config, logger, { now: clock.now, ...options });
   await createNodeCacheTable(runtime.dynamoDb, config.nodeCacheTable);
   return {
     ...runtime,
