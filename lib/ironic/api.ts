@@ -70,10 +70,10 @@ export interface IronicApi {
   readonly url: string;
   /** A node by UUID or name; `fields` restricts what Ironic returns. */
   getNode(nodeId: string, options?: { fields?: readonly string[] }): Promise<IronicNode>;
-  /** Every node, following `next` links. */
-  listNodes(options?: { fields?: readonly string[] }): Promise<IronicNode[]>;
-  /** Ports of a node, or with an address. */
-  listPorts(filter: { node?: string; address?: string }): Promise<IronicPort[]>;
+  /** Every node, following `next` links (`pageSize`: Ironic's `limit` per page). */
+  listNodes(options?: { fields?: readonly string[]; pageSize?: number }): Promise<IronicNode[]>;
+  /** Ports of a node, or with an address, following `next` links. */
+  listPorts(filter: { node?: string; address?: string; pageSize?: number }): Promise<IronicPort[]>;
   createPort(port: NewPort): Promise<IronicPort>;
   patchPort(portUuid: string, patches: readonly JsonPatch[]): Promise<IronicPort>;
   deletePort(portUuid: string): Promise<void>;
@@ -87,5 +87,7 @@ export interface IronicApi {
   setBootDevice(nodeId: string, device: string, persistent: boolean): Promise<void>;
   setPowerState(nodeId: string, target: PowerTarget): Promise<void>;
   validateNode(nodeId: string): Promise<Record<string, ValidationResult>>;
+  /** Move the node's provision state (`manage`, `provide`, `active`, `inspect`, …). */
+  setProvisionState(nodeId: string, target: string): Promise<void>;
   createNode(fields: Record<string, unknown>): Promise<IronicNode>;
 }

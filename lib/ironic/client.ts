@@ -66,6 +66,11 @@ const validation = z.record(
   z.looseObject({ result: z.boolean().nullable().optional(), reason: z.string().nullable().optional() }),
 );
 
+/** A `fields` selection always including `uuid`, which every node object carries here. */
+function withUuid(fields: readonly string[] | undefined): string | undefined {
+  return fields === undefined ? undefined : [...new Set(['uuid', ...fields])].join(',');
+}
+
 function versionTuple(version: string): [number, number] {
   const [major, minor] = version.split('.').map(Number);
   return [major ?? 0, minor ?? 0];
@@ -214,15 +219,18 @@ export class IronicClient implements IronicApi {
 
   async getNode(nodeId: string, options: { fields?: readonly string[] } = {}): Promise<IronicNode> {
     return this.#call('GET', `/v1/nodes/${encodeURIComponent(nodeId)}`, {
-      query: { fields: options.fields?.join(',') },
+      query: { fields: withUuid(options.fields) },
       schema: ironicNodeSchema,
     });
   }
 
-  async listNodes(options: { fields?: readonly string[] } = {}): Promise<IronicNode[]> {
+  async listNodes(options: { fields?: readonly string[]; pageSize?: number } = {}): Promise<IronicNode[]> {
     const nodes: IronicNode[] = [];
     let page = await this.#call('GET', '/v1/nodes', {
-      query: options.fields ? { fields: options.fields.join(',') } : { detail: 'true' },
+      query: {
+        ...(options.fields ? { fields: withUuid(options.fields) } : { detail: 'true' }),
+        limit: options.pageSize?.toString(),
+      },
       schema: nodeList,
     });
     nodes.push(...page.nodes);
@@ -233,10 +241,15 @@ export class IronicClient implements IronicApi {
     return nodes;
   }
 
-  async listPorts(filter: { node?: string; address?: string }): Promise<IronicPort[]> {
+  async listPorts(filter: { node?: string; address?: string; pageSize?: number }): Promise<IronicPort[]> {
     const ports: IronicPort[] = [];
     let page = await this.#call('GET', '/v1/ports', {
-      query: { node: filter.node, address: filter.address, detail: 'true' },
+      query: {
+        node: filter.node,
+        address: filter.address,
+        detail: 'true',
+        limit: filter.pageSize?.toString(),
+      },
       schema: portList,
     });
     ports.push(...page.ports);
@@ -312,6 +325,10 @@ export class IronicClient implements IronicApi {
         { result: r.result ?? null, reason: r.reason ?? null },
       ]),
     );
+  }
+
+  async setProvisionState(nodeId: string, target: string): Promise<void> {
+    await this.#call('PUT', `/v1/nodes/${encodeURIComponent(nodeId)}/states/provision`, { body: { target } });
   }
 
   async createNode(fields: Record<string, unknown>): Promise<IronicNode> {

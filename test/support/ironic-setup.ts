@@ -1,0 +1,77 @@
+/**
+ * Starts the real Ironic twice through the project's script: `noauth` on 6385 (the main one) and
+ * `http_basic` on 6386 (for the basic-auth tests, with a bcrypt htpasswd made here). Stops only what
+ * this setup started; an Ironic the developer already runs through the script is reused.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+const root = resolve(import.meta.dirname, '../..');
+const script = join(root, 'scripts/ironic-standalone.sh');
+
+export const BASIC_USER = 'inspector';
+export const BASIC_PASSWORD = 'correct horse battery staple';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    ironicUrl: string;
+    ironicBasicUrl: string;
+    ironicBasicCredentials: { username: string; password: string };
+  }
+}
+
+interface Instance {
+  readonly port: number;
+  readonly env: Record<string, string>;
+  started: boolean;
+}
+
+function run(action: 'start' | 'stop' | 'status', instance: Instance): boolean {
+  try {
+    execFileSync(script, [action], {
+      env: { ...process.env, IRONIC_PORT: String(instance.port), ...instance.env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    return true;
+  } catch (err) {
+    if (action === 'status') return false;
+    throw err;
+  }
+}
+
+const instances: Instance[] = [];
+
+export async function setup(project: TestProject): Promise<void> {
+  const htpasswdDir = join(root, '.data', 'ironic-htpasswd');
+  mkdirSync(htpasswdDir, { recursive: true });
+  const htpasswd = join(htpasswdDir, 'htpasswd');
+  const hash = execFileSync('/usr/bin/python3', [
+    '-c',
+    'import bcrypt,sys; print(bcrypt.hashpw(sys.argv[1].encode(), bcrypt.gensalt(rounds=4)).decode())',
+    BASIC_PASSWORD,
+  ])
+    .toString()
+    .trim();
+  writeFileSync(htpasswd, `${BASIC_USER}:${hash}\n`);
+
+  instances.push({ port: 6385, env: {}, started: false });
+  instances.push({
+    port: 6386,
+    env: { IRONIC_AUTH: 'http_basic', IRONIC_HTPASSWD: htpasswd },
+    started: false,
+  });
+  for (const instance of instances) {
+    const running = run('status', instance);
+    run('start', instance);
+    instance.started = !running;
+  }
+  project.provide('ironicUrl', 'http://127.0.0.1:6385');
+  project.provide('ironicBasicUrl', 'http://127.0.0.1:6386');
+  project.provide('ironicBasicCredentials', { username: BASIC_USER, password: BASIC_PASSWORD });
+}
+
+export async function teardown(): Promise<void> {
+  for (const instance of instances) if (instance.started) run('stop', instance);
+}
