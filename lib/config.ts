@@ -17,6 +17,19 @@
  * | `IRONIC_TIMEOUT_SECONDS` | 10 | per Ironic request |
  * | `IPMI_ADDRESS_FIELDS` | `redfish_address,ilo_address,drac_host,drac_address,ibmc_address` | `[DEFAULT]ipmi_address_fields` |
  * | `UPDATE_PXE_ENABLED` | `true` | `[processing]update_pxe_enabled` |
+ * | `CAN_MANAGE_BOOT` | `true` | `[DEFAULT]can_manage_boot` |
+ * | `API_MAX_LIMIT` | 1000 | `[DEFAULT]api_max_limit` |
+ * | `DEBUG` | `false` | `[DEFAULT]debug` (500 answers name the exception) |
+ * | `MAX_BODY_BYTES` | 6000000 | (Lambda's payload limit; larger bodies are 413) |
+ * | `PROCESSING_HOOKS` | upstream's default hooks | `[processing]processing_hooks` |
+ * | `ADD_PORTS` / `KEEP_PORTS` | `pxe` / `all` | `[processing]add_ports` / `keep_ports` |
+ * | `OVERWRITE_EXISTING` / `POWER_OFF` | `true` / `true` | `[processing]overwrite_existing` / `power_off` |
+ * | `PERMIT_ACTIVE_INTROSPECTION` | `false` | `[processing]permit_active_introspection` |
+ * | `NODE_NOT_FOUND_HOOK` / `ENROLL_NODE_DRIVER` | unset / `fake-hardware` | `[processing]node_not_found_hook`, `[discovery]enroll_node_driver` |
+ * | `DISK_PARTITIONING_SPACING` | `true` | `[processing]disk_partitioning_spacing` |
+ * | `CAPABILITIES_BOOT_MODE` / `CAPABILITIES_CPU_FLAGS` | `false` / upstream's map (JSON) | `[capabilities]` |
+ * | `PCI_DEVICES_ALIASES` | `[]` (JSON list of {vendor_id, product_id, name}) | `[pci_devices]alias` |
+ * | `WORKER_QUEUE_URL` | – (the in-process queue locally) | (the worker's SQS queue) |
  * | `DYNAMODB_ENDPOINT`, `S3_ENDPOINT` | AWS | local endpoints |
  * | `AWS_REGION` | `us-east-1` | |
  *
@@ -37,6 +50,21 @@ const integer = (fallback: number, min: number, max: number) =>
     .pipe(z.coerce.number<string>().int().min(min).max(max));
 
 const url = z.url().optional();
+
+/** A JSON-valued setting. */
+const json = <T extends z.ZodType>(inner: T, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(inner);
 
 const schema = z.object({
   NODE_CACHE_TABLE: z
@@ -66,6 +94,37 @@ const schema = z.object({
         .filter((f) => f !== ''),
     ),
   UPDATE_PXE_ENABLED: z.enum(['true', 'false']).default('true'),
+  CAN_MANAGE_BOOT: z.enum(['true', 'false']).default('true'),
+  API_MAX_LIMIT: integer(1000, 1, 100000),
+  DEBUG: z.enum(['true', 'false']).default('false'),
+  MAX_BODY_BYTES: integer(6_000_000, 1024, 10_485_760),
+  PROCESSING_HOOKS: z
+    .string()
+    .default('ramdisk_error,root_disk_selection,scheduler,validate_interfaces,capabilities,pci_devices')
+    .transform((v) => v.split(',').map((h) => h.trim()).filter((h) => h !== ''))
+    .pipe(
+      z.array(
+        z.enum(['ramdisk_error', 'root_disk_selection', 'scheduler', 'validate_interfaces', 'capabilities', 'pci_devices']),
+      ),
+    ),
+  ADD_PORTS: z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe'),
+  KEEP_PORTS: z.enum(['all', 'present', 'added']).default('all'),
+  OVERWRITE_EXISTING: z.enum(['true', 'false']).default('true'),
+  POWER_OFF: z.enum(['true', 'false']).default('true'),
+  PERMIT_ACTIVE_INTROSPECTION: z.enum(['true', 'false']).default('false'),
+  NODE_NOT_FOUND_HOOK: z.enum(['enroll']).optional(),
+  ENROLL_NODE_DRIVER: z.string().min(1).default('fake-hardware'),
+  DISK_PARTITIONING_SPACING: z.enum(['true', 'false']).default('true'),
+  CAPABILITIES_BOOT_MODE: z.enum(['true', 'false']).default('false'),
+  CAPABILITIES_CPU_FLAGS: json(
+    z.record(z.string(), z.string()),
+    '{"vmx":"cpu_vt","svm":"cpu_vt","aes":"cpu_aes","pse":"cpu_hugepages","pdpe1gb":"cpu_hugepages_1g","smx":"cpu_txt"}',
+  ),
+  PCI_DEVICES_ALIASES: json(
+    z.array(z.object({ vendor_id: z.string(), product_id: z.string(), name: z.string() })),
+    '[]',
+  ),
+  WORKER_QUEUE_URL: z.string().optional(),
   DYNAMODB_ENDPOINT: url,
   S3_ENDPOINT: url,
   AWS_REGION: z.string().min(1).default('us-east-1'),
@@ -98,7 +157,43 @@ export interface InspectorConfig {
   readonly ipmiAddressFields: readonly string[];
   /** `[processing]update_pxe_enabled`. */
   readonly updatePxeEnabled: boolean;
+  /** `[DEFAULT]can_manage_boot`. */
+  readonly canManageBoot: boolean;
+  /** `[DEFAULT]api_max_limit`. */
+  readonly apiMaxLimit: number;
+  /** `[DEFAULT]debug`: 500 answers carry the exception class and text. */
+  readonly debug: boolean;
+  /** Largest request or response body the API carries (Lambda's limit); larger is 413. */
+  readonly maxBodyBytes: number;
+  readonly processing: ProcessingConfig;
+  /** The worker's SQS queue (AWS); the local stack uses an in-process queue. */
+  readonly workerQueueUrl: string | undefined;
 }
+
+/** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]` settings. */
+export interface ProcessingConfig {
+  readonly hooks: readonly ProcessingHookName[];
+  readonly addPorts: 'all' | 'active' | 'pxe' | 'disabled';
+  readonly keepPorts: 'all' | 'present' | 'added';
+  readonly overwriteExisting: boolean;
+  readonly powerOff: boolean;
+  readonly permitActiveIntrospection: boolean;
+  readonly nodeNotFoundHook: 'enroll' | undefined;
+  readonly enrollNodeDriver: string;
+  readonly diskPartitioningSpacing: boolean;
+  readonly capabilitiesBootMode: boolean;
+  readonly cpuFlags: Readonly<Record<string, string>>;
+  readonly pciAliases: ReadonlyArray<{ vendor_id: string; product_id: string; name: string }>;
+  readonly updatePxeEnabled: boolean;
+}
+
+export type ProcessingHookName =
+  | 'ramdisk_error'
+  | 'root_disk_selection'
+  | 'scheduler'
+  | 'validate_interfaces'
+  | 'capabilities'
+  | 'pci_devices';
 
 /**
  * Validate the settings in `env`.
@@ -132,6 +227,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     },
     ipmiAddressFields: c.IPMI_ADDRESS_FIELDS,
     updatePxeEnabled: c.UPDATE_PXE_ENABLED === 'true',
+    canManageBoot: c.CAN_MANAGE_BOOT === 'true',
+    apiMaxLimit: c.API_MAX_LIMIT,
+    debug: c.DEBUG === 'true',
+    maxBodyBytes: c.MAX_BODY_BYTES,
+    workerQueueUrl: c.WORKER_QUEUE_URL,
+    processing: {
+      hooks: c.PROCESSING_HOOKS,
+      addPorts: c.ADD_PORTS,
+      keepPorts: c.KEEP_PORTS,
+      overwriteExisting: c.OVERWRITE_EXISTING === 'true',
+      powerOff: c.POWER_OFF === 'true',
+      permitActiveIntrospection: c.PERMIT_ACTIVE_INTROSPECTION === 'true',
+      nodeNotFoundHook: c.NODE_NOT_FOUND_HOOK,
+      enrollNodeDriver: c.ENROLL_NODE_DRIVER,
+      diskPartitioningSpacing: c.DISK_PARTITIONING_SPACING === 'true',
+      capabilitiesBootMode: c.CAPABILITIES_BOOT_MODE === 'true',
+      cpuFlags: c.CAPABILITIES_CPU_FLAGS,
+      pciAliases: c.PCI_DEVICES_ALIASES,
+      updatePxeEnabled: c.UPDATE_PXE_ENABLED === 'true',
+    },
   };
 }
 

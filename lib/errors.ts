@@ -178,11 +178,17 @@ export function pyAttributes(attributes: Readonly<Record<string, unknown>>): str
   return `{${items.join(', ')}}`;
 }
 
-function pyValue(value: unknown): string {
+/** Python's repr of a JSON-like value (dicts, lists, str, numbers, booleans, None). */
+export function pyValue(value: unknown): string {
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'string') return pyStr(value);
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (Array.isArray(value)) return `[${value.map(pyValue).join(', ')}]`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${pyStr(k)}: ${pyValue(v)}`)
+      .join(', ')}}`;
+  }
   return String(value);
 }
 

@@ -337,10 +337,10 @@ export class NodeCache {
    * Drop every cached node whose UUID is not in `uuids` (Ironic's current nodes), each under its lock:
    * record, lookup attributes, options and introspection data.
    */
-  async deleteNodesNotInList(uuids: Iterable<string>): Promise<string[]> {
+  async deleteNodesNotInList(uuids: Iterable<string>, cached?: readonly string[]): Promise<string[]> {
     const inIronic = new Set(uuids);
     const dropped: string[] = [];
-    for (const uuid of await this.listNodeUuids()) {
+    for (const uuid of cached ?? (await this.listNodeUuids())) {
       if (inIronic.has(uuid)) continue;
       this.#deps.logger.warn(
         `Node ${uuid} was deleted from Ironic, dropping from Ironic Inspector database`,
@@ -367,8 +367,11 @@ export class NodeCache {
    */
   async syncWithIronic(): Promise<string[]> {
     const ironic = this.#requireIronic();
-    const uuids = (await ironic.listNodes({ fields: ['uuid'] })).map((node) => node.uuid);
-    return this.deleteNodesNotInList(uuids);
+    // The cache is listed before Ironic: a node enrolled and started in between is not in this cache
+    // listing, so it cannot be taken for one Ironic dropped.
+    const cached = await this.listNodeUuids();
+    const inIronic = (await ironic.listNodes({ fields: ['uuid'] })).map((node) => node.uuid);
+    return this.deleteNodesNotInList(inIronic, cached);
   }
 
   /**

@@ -35,6 +35,7 @@ import {
 } from '#lib/errors.ts';
 import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ironic/api.ts';
 import type { Logger } from '#lib/logger.ts';
+import type { MetricsSink } from '#lib/observability.ts';
 import { asList, canonicalLookupValue, newRowId, validateLookupValue } from '#lib/lookup-attributes.ts';
 import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/state-machine.ts';
 import {
@@ -64,6 +65,7 @@ export interface NodeCacheDeps {
   readonly updatePxeEnabled?: boolean;
   /** Pause between upstream's 5 attempts of `add_trait` and `delete_port` (default 1000 ms). */
   readonly ironicRetryDelayMs?: number;
+  readonly metrics?: MetricsSink;
 }
 
 /** A port to create: a MAC, or a MAC with its DHCP client id and whether it PXE-boots. */
@@ -87,6 +89,11 @@ export interface NodeInfoFields {
   readonly node?: IronicNode | undefined;
   /** The node's Ironic ports, already fetched: a list, or MAC → port. */
   readonly ports?: readonly IronicPort[] | Readonly<Record<string, IronicPort>> | undefined;
+  /**
+   * The lease owner token of a lock handed over by another holder ({@link NodeInfo.handOffLock}):
+   * acquiring with it renews that lease instead of waiting for it.
+   */
+  readonly leaseOwner?: string | undefined;
 }
 
 interface HeldLease {
@@ -116,11 +123,12 @@ export class NodeInfo {
   #node: IronicNode | undefined;
   #ports: Record<string, IronicPort> | undefined;
   /** The lease owner token; kept across release so logs can tie acquisitions to this NodeInfo. */
-  readonly #owner = randomUUID();
+  readonly #owner: string;
   readonly #deps: NodeCacheDeps;
 
   constructor(deps: NodeCacheDeps, fields: NodeInfoFields) {
     this.#deps = deps;
+    this.#owner = fields.leaseOwner ?? randomUUID();
     this.uuid = fields.uuid;
     this.#versionId = fields.versionId;
     this.#state = fields.state;
@@ -275,6 +283,13 @@ export class NodeInfo {
       this.error = error;
       this.#attributes = {};
       this.#options = {};
+      this.#deps.metrics?.count(
+        target === 'finished'
+          ? 'IntrospectionsFinished'
+          : event === 'timeout'
+            ? 'IntrospectionsTimedOut'
+            : 'IntrospectionsFailed',
+      );
     } finally {
       await this.releaseLock();
     }
@@ -317,6 +332,7 @@ export class NodeInfo {
         this.#deps.logger.debug('Unable to acquire lock', { node: this.uuid, holder: attempt.holder });
         return false;
       }
+      if (pause === FIRST_POLL_MS) this.#deps.metrics?.count('LockWaits');
       const left = deadline - performance.now();
       if (left <= 0) {
         this.#deps.logger.warn('Gave up waiting for the node lock', {
@@ -330,6 +346,22 @@ export class NodeInfo {
       await sleep(Math.min(left, pause * (0.5 + Math.random())));
       pause = Math.min(MAX_POLL_MS, pause * 2);
     }
+  }
+
+  /**
+   * Hand the held lease to another holder (the worker finishing what this request started): returns
+   * the owner token for {@link NodeInfoFields.leaseOwner} and forgets the lease here without
+   * releasing it, so the node stays locked in between.
+   *
+   * Timeline: the API holds the lease from the ramdisk callback's lookup, enqueues the finish job with
+   * the token and answers; the worker acquires with the same token (a renewal, no wait) and releases
+   * after `finished()`. A second callback in between waits on the lease instead of seeing a node
+   * half-way through. If the job is late past the lease, the lease expires as any crashed holder's.
+   */
+  handOffLock(): string {
+    if (this.#lease === undefined) throw new Error(`BUG: handing off a lock not held on node ${this.uuid}`);
+    this.#lease = undefined;
+    return this.#owner;
   }
 
   /** Give the lease back if this NodeInfo holds it; a no-op otherwise (also when called twice). */
