@@ -101,10 +101,22 @@ const schema = z.object({
   PROCESSING_HOOKS: z
     .string()
     .default('ramdisk_error,root_disk_selection,scheduler,validate_interfaces,capabilities,pci_devices')
-    .transform((v) => v.split(',').map((h) => h.trim()).filter((h) => h !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== ''),
+    )
     .pipe(
       z.array(
-        z.enum(['ramdisk_error', 'root_disk_selection', 'scheduler', 'validate_interfaces', 'capabilities', 'pci_devices']),
+        z.enum([
+          'ramdisk_error',
+          'root_disk_selection',
+          'scheduler',
+          'validate_interfaces',
+          'capabilities',
+          'pci_devices',
+        ]),
       ),
     ),
   ADD_PORTS: z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe'),
@@ -208,6 +220,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const c = parsed.data;
+  // A waiter must be able to outwait one holder's whole lease only if the lease is short; the lease
+  // itself must outlast any single holder (30 s is the API's own limit behind API Gateway).
+  if (c.NODE_LEASE_SECONDS < 30) {
+    throw new ConfigurationError(
+      "Invalid configuration: NODE_LEASE_SECONDS: must be at least 30 (the API's longest request)",
+    );
+  }
+  if (c.NODE_LOCK_WAIT_SECONDS >= c.NODE_LEASE_SECONDS) {
+    throw new ConfigurationError(
+      'Invalid configuration: NODE_LOCK_WAIT_SECONDS: must be shorter than NODE_LEASE_SECONDS',
+    );
+  }
   return {
     nodeCacheTable: c.NODE_CACHE_TABLE,
     introspectionDataBucket: c.INTROSPECTION_DATA_BUCKET,

@@ -32,10 +32,12 @@ import {
   IronicNotConfigured,
   IronicUnavailable,
   MultipleNodesMatchError,
+  NodeLockedError,
   NodeNameNotResolvable,
   NodeNotFoundInDBError,
   NodeNotFoundInIronic,
   NodeNotOnIntrospectionError,
+  NodeStateInvalidEvent,
   NotFoundInCacheError,
   pyAttributes,
   pyList,
@@ -50,14 +52,14 @@ import {
   validateLookupValue,
 } from '#lib/lookup-attributes.ts';
 import { type NodeCacheDeps, NodeInfo } from '#lib/node-info.ts';
-import { ACTIVE_STATES, type IntrospectionState, STATES } from '#lib/state-machine.ts';
+import { ACTIVE_STATES, type IntrospectionState, nextState, STATES } from '#lib/state-machine.ts';
 import {
   type IntrospectionDocument,
   type LookupAttributeRow,
   MAX_CHILD_ITEMS_PER_NODE,
   type NodeRecord,
 } from '#lib/storage.ts';
-import { toApiTimestamp } from '#lib/timestamps.ts';
+import { toPythonStr } from '#lib/timestamps.ts';
 
 /** Lookup attributes for `add_node`/`start_introspection`: name → value or values. */
 export type LookupAttributes = Readonly<Record<string, LookupAttributeInput>>;
@@ -167,17 +169,26 @@ export class NodeCache {
     uuid: string,
     options: Omit<AddNodeOptions, 'expectedVersionId'> = {},
   ): Promise<NodeInfo> {
-    const current = this.nodeInfo(uuid);
-    let expectedVersionId: string | null;
-    try {
-      await current.fsmEvent('start');
-      expectedVersionId = await current.versionId();
-    } catch (err) {
-      if (!(err instanceof NodeNotFoundInDBError || err instanceof NotFoundInCacheError)) throw err;
-      expectedVersionId = null;
+    // One conditional replacement, not a `start` write followed by add_node: a start that fails half
+    // way (bad attribute, race, crash) must not leave the old record in `starting`, where nothing
+    // could move it again.
+    const current = await this.#deps.nodes.getNode(uuid);
+    if (current !== undefined) {
+      try {
+        nextState(current.state, 'start');
+      } catch (err) {
+        if (err instanceof NodeStateInvalidEvent) {
+          this.#deps.logger.warn(`Invalid event: ${err.message}`, { node: uuid });
+        }
+        throw err;
+      }
     }
-    // The recorded state after `start` is always `starting`; upstream maps a recorded `error` to it too.
-    return this.addNode(uuid, 'starting', { ...options, expectedVersionId });
+    const nodeInfo = await this.addNode(uuid, 'starting', {
+      ...options,
+      expectedVersionId: current?.versionId ?? null,
+    });
+    this.#deps.metrics?.count('IntrospectionsStarted');
+    return nodeInfo;
   }
 
   /**
@@ -220,7 +231,7 @@ export class NodeCache {
       const record = await nodeInfo.reload();
       if (record === undefined) throw new NodeNotOnIntrospectionError(uuid);
       if (record.finishedAt !== null) {
-        throw new IntrospectionAlreadyFinishedError(uuid, toApiTimestamp(record.finishedAt));
+        throw new IntrospectionAlreadyFinishedError(uuid, toPythonStr(record.finishedAt));
       }
       return nodeInfo;
     } catch (err) {
@@ -307,11 +318,11 @@ export class NodeCache {
     const timedOut: string[] = [];
     for (const candidate of candidates) {
       const nodeInfo = this.nodeInfo(candidate.uuid);
-      if (!(await nodeInfo.acquireLock(false))) {
-        this.#deps.logger.info('Skipping timeout check for a locked node', { node: candidate.uuid });
-        continue;
-      }
       try {
+        if (!(await nodeInfo.acquireLock(false))) {
+          this.#deps.logger.info('Skipping timeout check for a locked node', { node: candidate.uuid });
+          continue;
+        }
         // The index is eventually consistent and someone may have finished the node before we took
         // the lock: decide on a consistent read made under the lock.
         const record = await nodeInfo.reload();
@@ -326,6 +337,13 @@ export class NodeCache {
         }
         await nodeInfo.finished('timeout', 'Introspection timeout');
         timedOut.push(record.uuid);
+      } catch (err) {
+        // One node (restarted under us, storage hiccup) must not stop the pass for the others; it is
+        // looked at again next period.
+        this.#deps.logger.warn('Could not time out node, will retry on the next clean-up', {
+          node: candidate.uuid,
+          error: String(err),
+        });
       } finally {
         await nodeInfo.releaseLock();
       }
@@ -349,7 +367,13 @@ export class NodeCache {
         },
       );
       const nodeInfo = this.nodeInfo(uuid);
-      await nodeInfo.acquireLock(true);
+      try {
+        await nodeInfo.acquireLock(true);
+      } catch (err) {
+        if (!(err instanceof NodeLockedError)) throw err;
+        this.#deps.logger.warn('Node is busy, dropping it on the next sync', { node: uuid });
+        continue;
+      }
       try {
         await this.#deps.nodes.deleteNode(uuid);
         await this.#deleteIntrospectionData(uuid);
@@ -412,7 +436,10 @@ export class NodeCache {
       const wanted = new Set(bmcs.map((b) => canonicalLookupValue('bmc_address', b)));
       const owners = new Set<string>();
       for (const node of await ironic.listNodes({ fields: ['uuid', 'driver_info'] })) {
-        const addresses = await bmcAddresses(node, { logger: this.#deps.logger });
+        const addresses = await bmcAddresses(node, {
+          logger: this.#deps.logger,
+          ...(this.#deps.ipmiAddressFields ? { fields: this.#deps.ipmiAddressFields } : {}),
+        });
         if (addresses.some((a) => wanted.has(canonicalLookupValue('bmc_address', a)))) owners.add(node.uuid);
       }
       if (owners.size > 1) {

@@ -25,6 +25,7 @@ import {
   InvalidLookupAttribute,
   IronicError,
   IronicNotConfigured,
+  IronicUnavailable,
   NodeFieldNotFound,
   NodeLockedError,
   NodeNotFoundInDBError,
@@ -35,8 +36,8 @@ import {
 } from '#lib/errors.ts';
 import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ironic/api.ts';
 import type { Logger } from '#lib/logger.ts';
-import type { MetricsSink } from '#lib/observability.ts';
 import { asList, canonicalLookupValue, newRowId, validateLookupValue } from '#lib/lookup-attributes.ts';
+import type { MetricsSink } from '#lib/observability.ts';
 import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/state-machine.ts';
 import {
   type IntrospectionDataStore,
@@ -65,6 +66,8 @@ export interface NodeCacheDeps {
   readonly updatePxeEnabled?: boolean;
   /** Pause between upstream's 5 attempts of `add_trait` and `delete_port` (default 1000 ms). */
   readonly ironicRetryDelayMs?: number;
+  /** `[DEFAULT]ipmi_address_fields` (upstream's list when omitted). */
+  readonly ipmiAddressFields?: readonly string[];
   readonly metrics?: MetricsSink;
 }
 
@@ -239,6 +242,7 @@ export class NodeInfo {
    * @throws NodeStateInvalidEvent, NodeStateRaceCondition, UndefinedStateError
    */
   async fsmEvent(event: IntrospectionEvent, strict = false): Promise<void> {
+    await this.versionId(); // state and version from one read: the write is checked against what we decide on
     const current = await this.state();
     let target: IntrospectionState;
     try {
@@ -263,6 +267,7 @@ export class NodeInfo {
    */
   async finished(event: IntrospectionEvent, error: string | null = null): Promise<void> {
     try {
+      await this.versionId();
       const current = await this.state();
       let target: IntrospectionState;
       try {
@@ -358,8 +363,17 @@ export class NodeInfo {
    * after `finished()`. A second callback in between waits on the lease instead of seeing a node
    * half-way through. If the job is late past the lease, the lease expires as any crashed holder's.
    */
-  handOffLock(): string {
+  async handOffLock(): Promise<string> {
     if (this.#lease === undefined) throw new Error(`BUG: handing off a lock not held on node ${this.uuid}`);
+    // Renew first, so the next holder gets a whole lease however long this one has run.
+    const nowMs = this.#deps.now().getTime();
+    const attempt = await this.#deps.nodes.tryAcquireLease(
+      this.uuid,
+      this.#owner,
+      nowMs,
+      nowMs + this.#deps.leaseMs,
+    );
+    if (!attempt.acquired) throw new NodeLockedError();
     this.#lease = undefined;
     return this.#owner;
   }
@@ -369,7 +383,18 @@ export class NodeInfo {
     const lease = this.#lease;
     if (lease === undefined) return;
     this.#lease = undefined;
-    const released = await this.#deps.nodes.releaseLease(this.uuid, lease.owner);
+    let released: boolean;
+    try {
+      released = await this.#deps.nodes.releaseLease(this.uuid, lease.owner);
+    } catch (err) {
+      // The work under the lock is done (and maybe committed): a failed release must not turn it
+      // into a failure. The lease expires by itself.
+      this.#deps.logger.warn('Could not release the node lease; it will expire', {
+        node: this.uuid,
+        error: String(err),
+      });
+      return;
+    }
     if (!released) {
       this.#deps.logger.warn('Node lease had expired and was taken over before it was released', {
         node: this.uuid,
@@ -605,7 +630,8 @@ export class NodeInfo {
         await call();
         return;
       } catch (err) {
-        if (!(err instanceof IronicError) || attempt >= IRONIC_ATTEMPTS) throw err;
+        if (!(err instanceof IronicError || err instanceof IronicUnavailable) || attempt >= IRONIC_ATTEMPTS)
+          throw err;
         this.#deps.logger.warn(`Failed to ${what}, retrying`, {
           node: this.uuid,
           attempt,
@@ -673,10 +699,13 @@ export function parseCapabilities(value: unknown): Record<string, string> {
   return result;
 }
 
-/** Serialise capabilities as `k1:v1,k2:v2`; keys whose value is null/undefined are dropped. */
+/**
+ * Serialise capabilities as `k1:v1,k2:v2`; keys whose value is null/undefined are dropped; values as
+ * Python's `str()` writes them (booleans `True`/`False`).
+ */
 export function formatCapabilities(capabilities: Readonly<Record<string, unknown>>): string {
   return Object.entries(capabilities)
     .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}:${String(v)}`)
+    .map(([k, v]) => `${k}:${typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v)}`)
     .join(',');
 }

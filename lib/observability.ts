@@ -37,7 +37,10 @@ export const noMetrics: MetricsSink = { count() {} };
 
 export const logger = new Logger({ serviceName: 'serverless-inspector' });
 
-export const powertoolsMetrics = new Metrics({ namespace: 'ServerlessInspector', serviceName: 'serverless-inspector' });
+export const powertoolsMetrics = new Metrics({
+  namespace: 'ServerlessInspector',
+  serviceName: 'serverless-inspector',
+});
 
 /** The Powertools metrics as a {@link MetricsSink}. */
 export const metrics: MetricsSink = {

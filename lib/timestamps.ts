@@ -29,3 +29,8 @@ export function toApiTimestamp(date: Date): string {
   const millis = iso.slice(20, 23);
   return millis === '000' ? iso.slice(0, 19) : `${iso.slice(0, 19)}.${millis}000`;
 }
+
+/** Python's `str(datetime)` of a naive UTC datetime (a space, not `T`), as upstream messages print it. */
+export function toPythonStr(date: Date): string {
+  return toApiTimestamp(date).replace('T', ' ');
+}

@@ -35,6 +35,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   TransactionCanceledException,
+  TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -209,22 +210,36 @@ export class DynamoDbNodeStore implements NodeStore {
     newVersionId: string,
   ): Promise<void> {
     const update = await this.#recordUpdate(uuid, changes, newVersionId);
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: nodeKey(uuid), sk: RECORD_SK },
-          UpdateExpression: update.expression,
-          // Prevents a lost update: a writer holding a stale read (another NodeInfo changed the record,
-          // or the record was dropped and re-created) must not overwrite the newer state.
-          ConditionExpression: 'version_id = :expected',
-          ExpressionAttributeNames: update.names,
-          ExpressionAttributeValues: { ...update.values, ':expected': expectedVersionId },
-        }),
-      );
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new NodeStateRaceCondition();
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#db.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: { pk: nodeKey(uuid), sk: RECORD_SK },
+            UpdateExpression: update.expression,
+            // Prevents a lost update: a writer holding a stale read (another NodeInfo changed the
+            // record, or the record was dropped and re-created) must not overwrite the newer state.
+            ConditionExpression: 'version_id = :expected',
+            ExpressionAttributeNames: update.names,
+            ExpressionAttributeValues: { ...update.values, ':expected': expectedVersionId },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return;
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) {
+          // The SDK retries a request whose answer was lost; if the first attempt landed, the record
+          // already carries our new version, and that is success, not a race.
+          if (currentItem(err)?.version_id === newVersionId) return;
+          throw new NodeStateRaceCondition();
+        }
+        if (err instanceof TransactionConflictException && attempt < TRANSACTION_CONFLICT_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, 20 * attempt * (0.5 + Math.random())));
+          continue;
+        }
+        if (err instanceof TransactionConflictException) throw new NodeStateRaceCondition();
+        throw err;
+      }
     }
   }
 
@@ -288,12 +303,28 @@ export class DynamoDbNodeStore implements NodeStore {
   }
 
   async deleteNode(uuid: string): Promise<void> {
-    const children = await this.#childKeys(uuid);
-    const items: TransactItem[] = [
-      { Delete: { TableName: this.#table, Key: { pk: nodeKey(uuid), sk: RECORD_SK } } },
-      ...children.map((sk) => this.#deleteChild(uuid, sk)),
-    ];
-    await this.#transact(items);
+    for (let attempt = 1; ; attempt++) {
+      const children = await this.#childKeys(uuid);
+      try {
+        await this.#transact([
+          {
+            Delete: {
+              TableName: this.#table,
+              Key: { pk: nodeKey(uuid), sk: RECORD_SK },
+              // Prevents orphans: a lookup attribute or option added after the children were read
+              // would outlive the record (and keep matching lookups) if the delete went ahead.
+              ConditionExpression:
+                'attribute_not_exists(pk) OR attribute_not_exists(child_count) OR child_count = :children',
+              ExpressionAttributeValues: { ':children': children.length },
+            },
+          },
+          ...children.map((sk) => this.#deleteChild(uuid, sk)),
+        ]);
+        return;
+      } catch (err) {
+        if (!(err instanceof NodeStateRaceCondition) || attempt >= CHILD_COUNT_RETRIES) throw err;
+      }
+    }
   }
 
   async findNodesByLookupAttribute(name: string, value: string): Promise<string[]> {
@@ -372,10 +403,16 @@ export class DynamoDbNodeStore implements NodeStore {
         this.#queryAll({
           TableName: this.#table,
           IndexName: NODES_BY_STATE_INDEX,
-          // list_key starts with started_at, so "< threshold" is "started_at < threshold" (strict).
-          KeyConditionExpression: '#state = :state AND list_key < :threshold',
+          // list_key starts with started_at, so "< threshold" is "started_at < threshold" (strict);
+          // records without started_at (list_key `#<uuid>`, below '0') never match, as upstream.
+          KeyConditionExpression: '#state = :state AND list_key BETWEEN :low AND :threshold',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':state': state, ':threshold': toStoredTimestamp(threshold) },
+          ExpressionAttributeValues: {
+            ':state': state,
+            ':low': '0',
+            // "<started_at>#<uuid>" ≤ "<threshold>" exactly when started_at < threshold.
+            ':threshold': toStoredTimestamp(threshold),
+          },
         }),
       ),
     );

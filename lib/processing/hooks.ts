@@ -19,7 +19,11 @@ import type { ProcessingConfig, ProcessingHookName } from '#lib/config.ts';
 import { InspectorError, pyValue } from '#lib/errors.ts';
 import type { Logger } from '#lib/logger.ts';
 import type { NodeInfo, PortToCreate } from '#lib/node-info.ts';
-import { type InventoryDisk, InvalidRootDeviceHint, matchRootDevice } from '#lib/processing/root-device-hints.ts';
+import {
+  InvalidRootDeviceHint,
+  type InventoryDisk,
+  matchRootDevice,
+} from '#lib/processing/root-device-hints.ts';
 import type { IntrospectionDocument } from '#lib/storage.ts';
 
 /** One processing hook. */
@@ -62,7 +66,10 @@ const inventorySchema = z.looseObject({
   bmc_address: z.string().nullable().optional(),
   bmc_v6address: z.string().nullable().optional(),
   boot: z.looseObject({ current_boot_mode: z.string().nullable().optional() }).nullable().optional(),
-  pci_devices: z.array(z.looseObject({ vendor_id: z.string(), product_id: z.string() })).nullable().optional(),
+  pci_devices: z
+    .array(z.looseObject({ vendor_id: z.string(), product_id: z.string() }))
+    .nullable()
+    .optional(),
 });
 export type Inventory = z.infer<typeof inventorySchema>;
 
@@ -73,7 +80,8 @@ export type Inventory = z.infer<typeof inventorySchema>;
 export function inventoryProblems(data: IntrospectionDocument): string[] {
   const inventory = data.inventory;
   if (inventory === undefined || inventory === null) return [];
-  if (typeof inventory !== 'object' || Array.isArray(inventory)) return ['Invalid inventory: "inventory" is not an object'];
+  if (typeof inventory !== 'object' || Array.isArray(inventory))
+    return ['Invalid inventory: "inventory" is not an object'];
   const parsed = inventorySchema.safeParse(inventory);
   if (parsed.success) return [];
   return parsed.error.issues.map((issue) => {
@@ -87,12 +95,17 @@ export function inventoryProblems(data: IntrospectionDocument): string[] {
 /** The inventory, once {@link inventoryProblems} found none. */
 export function inventoryOf(data: IntrospectionDocument): Inventory {
   const inventory = data.inventory;
-  if (inventory === undefined || inventory === null || (typeof inventory === 'object' && Object.keys(inventory).length === 0)) {
+  if (
+    inventory === undefined ||
+    inventory === null ||
+    (typeof inventory === 'object' && Object.keys(inventory).length === 0)
+  ) {
     throw new InspectorError('Hardware inventory is empty or missing');
   }
   const parsed = inventorySchema.safeParse(inventory);
   if (!parsed.success) throw new InspectorError(inventoryProblems(data).join('\n'));
-  if (parsed.data.interfaces.length === 0) throw new InspectorError('No network interfaces provided in the inventory');
+  if (parsed.data.interfaces.length === 0)
+    throw new InspectorError('No network interfaces provided in the inventory');
   return parsed.data;
 }
 
@@ -106,10 +119,9 @@ export function pxeMac(data: IntrospectionDocument): string | undefined {
 
 /** The BMC addresses the ramdisk reported, for lookup: [IPv4?, IPv6?], unset values dropped. */
 export function reportedBmcAddresses(data: IntrospectionDocument): string[] {
-  const inventory = (typeof data.inventory === 'object' && data.inventory !== null ? data.inventory : {}) as Record<
-    string,
-    unknown
-  >;
+  const inventory = (
+    typeof data.inventory === 'object' && data.inventory !== null ? data.inventory : {}
+  ) as Record<string, unknown>;
   const v4 = inventory.bmc_address ?? data.ipmi_address;
   const v6 = inventory.bmc_v6address ?? data.ipmi_v6address;
   const result: string[] = [];
@@ -164,11 +176,18 @@ function validateInterfaces(config: ProcessingConfig, logger: Logger): Processin
         }
         const ipv6 = iface.ipv6_address?.split('%')[0] ?? null;
         const lower = mac.toLowerCase();
-        all[name] = { ip: iface.ipv4_address || ipv6 || null, mac: lower, client_id: iface.client_id ?? null, pxe: lower === pxe };
+        all[name] = {
+          ip: iface.ipv4_address || ipv6 || null,
+          mac: lower,
+          client_id: iface.client_id ?? null,
+          pxe: lower === pxe,
+        };
       }
       if (Object.keys(all).length === 0) throw new InspectorError('No interfaces supplied by the ramdisk');
       if (pxe === undefined && config.addPorts === 'pxe') {
-        logger.warn('No boot interface provided in the introspection data, will add all ports with IP addresses');
+        logger.warn(
+          'No boot interface provided in the introspection data, will add all ports with IP addresses',
+        );
       }
       const chosen: Record<string, InterfaceRecord> = {};
       for (const [name, iface] of Object.entries(all)) {
@@ -196,7 +215,9 @@ function validateInterfaces(config: ProcessingConfig, logger: Logger): Processin
       }
       const provisionState = ((await nodeInfo.node()).provision_state ?? '').toLowerCase();
       if (provisionState === 'active' || provisionState === 'rescue') {
-        logger.debug(`Node is ${provisionState}; not modifying or deleting its ports`, { node: nodeInfo.uuid });
+        logger.debug(`Node is ${provisionState}; not modifying or deleting its ports`, {
+          node: nodeInfo.uuid,
+        });
         return;
       }
       if (config.keepPorts !== 'all') {
@@ -207,9 +228,12 @@ function validateInterfaces(config: ProcessingConfig, logger: Logger): Processin
         );
         for (const port of Object.values(await nodeInfo.ports())) {
           if (expected.has(port.address.toLowerCase())) continue;
-          logger.info(`Deleting port ${port.uuid} as its MAC ${port.address} is not in the expected MAC list`, {
-            node: nodeInfo.uuid,
-          });
+          logger.info(
+            `Deleting port ${port.uuid} as its MAC ${port.address} is not in the expected MAC list`,
+            {
+              node: nodeInfo.uuid,
+            },
+          );
           await nodeInfo.deletePort(port);
         }
       }
@@ -239,7 +263,9 @@ function rootDiskSelection(config: ProcessingConfig, logger: Logger): Processing
       if (typeof hints === 'object' && hints !== null && Object.keys(hints).length > 0) {
         const skip = new Set(
           (Array.isArray(properties.skip_block_devices) ? properties.skip_block_devices : [])
-            .map((d: unknown) => (typeof d === 'object' && d !== null ? (d as { name?: unknown }).name : undefined))
+            .map((d: unknown) =>
+              typeof d === 'object' && d !== null ? (d as { name?: unknown }).name : undefined,
+            )
             .filter((n: unknown): n is string => typeof n === 'string'),
         );
         const disks = inventory.disks.filter((d) => !skip.has(d.name)) as InventoryDisk[];
@@ -253,7 +279,9 @@ function rootDiskSelection(config: ProcessingConfig, logger: Logger): Processing
           );
         }
         if (device === undefined) throw new InspectorError('No disks satisfied root device hints');
-        logger.debug(`Disk ${device.name} of size ${device.size} satisfies root device hints`, { node: nodeInfo.uuid });
+        logger.debug(`Disk ${device.name} of size ${device.size} satisfies root device hints`, {
+          node: nodeInfo.uuid,
+        });
         data.root_disk = device;
       }
       const root = data.root_disk as { size?: unknown } | null | undefined;
@@ -327,7 +355,9 @@ function pciDevices(config: ProcessingConfig): ProcessingHook {
       const devices = inventoryOf(data).pci_devices ?? [];
       const counts: Record<string, number> = {};
       for (const alias of config.pciAliases) {
-        const n = devices.filter((d) => d.vendor_id === alias.vendor_id && d.product_id === alias.product_id).length;
+        const n = devices.filter(
+          (d) => d.vendor_id === alias.vendor_id && d.product_id === alias.product_id,
+        ).length;
         if (n > 0) counts[alias.name] = n;
       }
       if (Object.keys(counts).length > 0) await nodeInfo.updateCapabilities(counts);

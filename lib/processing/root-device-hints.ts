@@ -47,7 +47,9 @@ function sizeMatcher(hint: unknown): Matcher {
   const operand = match?.[2] ?? '';
   const numbers = op === '<in>' ? operand.split(/\s+/) : [operand];
   if (numbers.some((n) => !/^\d+$/.test(n))) {
-    throw new InvalidRootDeviceHint(`Root device hint "size" must be an integer number of GiB, got ${String(hint)}`);
+    throw new InvalidRootDeviceHint(
+      `Root device hint "size" must be an integer number of GiB, got ${String(hint)}`,
+    );
   }
   const values = numbers.map(Number);
   const first = values[0] as number;
@@ -82,7 +84,9 @@ function booleanHint(hint: unknown): boolean {
 
 function stringMatcher(field: string, hint: unknown): Matcher {
   if (typeof hint !== 'string') {
-    throw new InvalidRootDeviceHint(`Root device hint "${field}" must be a string, got ${JSON.stringify(hint)}`);
+    throw new InvalidRootDeviceHint(
+      `Root device hint "${field}" must be a string, got ${JSON.stringify(hint)}`,
+    );
   }
   const text = hint.trim();
   const op = /^(s==|s!=|<in>|<or>)\s*/.exec(text);
@@ -100,7 +104,9 @@ function stringMatcher(field: string, hint: unknown): Matcher {
     case '<in>':
       return (disk) => values(disk).some((v) => v.includes(operand));
     case '<or>': {
-      const options = operand.split(/\s*<or>\s*/).map((o) => (field === 'name' && !o.startsWith('/dev/') ? `/dev/${o}` : o));
+      const options = operand
+        .split(/\s*<or>\s*/)
+        .map((o) => (field === 'name' && !o.startsWith('/dev/') ? `/dev/${o}` : o));
       return (disk) => values(disk).some((v) => options.includes(v));
     }
     default:

@@ -113,6 +113,9 @@ describe('create_ports', () => {
     expect(ironicCalls('POST', '/v1/ports')).toHaveLength(1);
     expect(ironicCalls('GET', '/v1/ports')).toHaveLength(0); // no reload without a conflict
     expect(f.logger.messages('warn')).toContain(`Did not create ports ${m1}, ${m2} as they already exist`);
+    const created3 = f.logger.lines.find((l) => l.message.endsWith(`was created for MAC ${m3}`));
+    expect(created3?.extra).toMatchObject({ node: node.uuid, mac: m3, extra: {}, pxe_enabled: true });
+    expect(created3?.extra?.port).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('forces pxe_enabled when update_pxe_enabled is off', async () => {
@@ -168,6 +171,9 @@ describe('patch, properties, capabilities, replace_field', () => {
     const { node, nodeInfo } = await cachedNode({ properties: { capabilities: 'foo:bar,x:y' } });
     await nodeInfo.updateCapabilities({ x: 1, y: 2 });
     expect((await testIronic().getNode(node.uuid)).properties?.capabilities).toBe('foo:bar,x:1,y:2');
+    // None drops a key; values are written as Python's str() writes them
+    await nodeInfo.updateCapabilities({ foo: null, flag: true });
+    expect((await testIronic().getNode(node.uuid)).properties?.capabilities).toBe('x:1,y:2,flag:True');
   });
 
   it('replace_field: replaces, refuses a missing field without default, adds with one, skips no-ops', async () => {
@@ -285,6 +291,18 @@ describe('node cache functions that read Ironic', () => {
     const error = await f.nodeCache.recordNode({ bmcAddresses: [bmc] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InspectorError);
     expect((error as Error).message).toBe(`Node ${node.uuid} is not active, its provision state is enroll`);
+  });
+
+  it('record_node refuses MACs and BMC addresses of different nodes', async () => {
+    const ironic = testIronic();
+    const bmc = `198.51.100.${Math.floor(Math.random() * 200) + 20}`;
+    const byBmc = await createTestNode(ironic, { driver_info: { ipmi_address: bmc } });
+    const byMac = await createTestNode(ironic);
+    const mac = uniqueMac();
+    await ironic.createPort({ nodeUuid: byMac.uuid, address: mac });
+    await expect(f.nodeCache.recordNode({ macs: [mac], bmcAddresses: [bmc] })).rejects.toThrow(
+      `MAC addresses ['${mac}'] and BMC addresses ['${bmc}'] correspond to different nodes: ${byMac.uuid} and ${byBmc.uuid}`,
+    );
   });
 
   it('record_node errors: nothing given, nothing found, MACs of two nodes', async () => {

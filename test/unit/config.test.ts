@@ -36,6 +36,8 @@ describe('configuration', () => {
     ['INSPECTOR_TIMEOUT', 'soon'],
     ['INSPECTOR_TIMEOUT', '315576001'],
     ['NODE_LEASE_SECONDS', '0'],
+    ['NODE_LEASE_SECONDS', '20'],
+    ['NODE_LOCK_WAIT_SECONDS', '120'],
     ['NODE_LOCK_WAIT_SECONDS', '1.5'],
     ['STORE_DATA', 'swift'],
     ['DYNAMODB_ENDPOINT', 'not a url'],

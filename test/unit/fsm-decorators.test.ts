@@ -38,6 +38,15 @@ describe('fsm_event_before / fsm_event_after', () => {
     expect(seen).toEqual(['waiting']);
   });
 
+  it('before: an error in the body after a successful transition keeps the new state', async () => {
+    const nodeInfo = await nodeIn('starting');
+    const wrapped = fsmEventBefore('wait')(async () => {
+      throw new Error('after the transition');
+    });
+    await expect(wrapped(nodeInfo)).rejects.toThrow('after the transition');
+    expect(await stored(nodeInfo)).toBe('waiting');
+  });
+
   it('before: an invalid event stops the body from running', async () => {
     const nodeInfo = await nodeIn('finished');
     let ran = false;

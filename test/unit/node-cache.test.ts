@@ -11,6 +11,7 @@ import {
   IntrospectionAlreadyFinishedError,
   IntrospectionDataNotFound,
   InvalidIntrospectionData,
+  InvalidLookupAttribute,
   MultipleNodesMatchError,
   NodeLockedError,
   NodeNameNotResolvable,
@@ -168,6 +169,51 @@ describe('start_introspection', () => {
     }
   });
 
+  it('restarts a node that really finished (finished_at set), and clears finished_at and error', async () => {
+    const uuid = newUuid();
+    const started = await f.nodeCache.startIntrospection(uuid);
+    await started.fsmEvent('wait');
+    await started.finished('error', 'first run failed');
+    const restarted = await f.nodeCache.startIntrospection(uuid, { attributes: { mac: uniqueMacs(1) } });
+    const reread = await f.nodeCache.getNode(uuid);
+    expect(await reread.state()).toBe('starting');
+    expect(reread.finishedAt).toBeNull();
+    expect(reread.error).toBeNull();
+    expect(restarted.startedAt?.getTime()).toBeGreaterThan(started.startedAt?.getTime() ?? 0);
+  });
+
+  it('leaves a finished node untouched when the start fails half way (bad attribute)', async () => {
+    const uuid = newUuid();
+    const started = await f.nodeCache.startIntrospection(uuid);
+    await started.finished('error', 'x');
+    const version = await f.nodeCache.nodeInfo(uuid).versionId();
+    await expect(
+      f.nodeCache.startIntrospection(uuid, { attributes: { mac: ['aa:bb:cc:dd:ee:01', ''] } }),
+    ).rejects.toThrow(InvalidLookupAttribute);
+    const reread = await f.nodeCache.getNode(uuid);
+    expect(await reread.state()).toBe('error');
+    expect(await reread.versionId()).toBe(version);
+    // and it can still be started
+    await f.nodeCache.startIntrospection(uuid);
+    expect(await (await f.nodeCache.getNode(uuid)).state()).toBe('starting');
+  });
+
+  it('a start racing a writer on the same record loses with NodeStateRaceCondition', async () => {
+    const uuid = newUuid();
+    await f.nodeCache.addNode(uuid, 'waiting');
+    const racing = f.another({
+      nodes: overrideStore(f.deps.nodes, {
+        getNode: async (id) => {
+          const seen = await f.deps.nodes.getNode(id);
+          await f.nodeCache.nodeInfo(uuid).setState('processing'); // lands after the read
+          return seen;
+        },
+      }),
+    });
+    await expect(racing.startIntrospection(uuid)).rejects.toThrow(NodeStateRaceCondition);
+    expect(await (await f.nodeCache.getNode(uuid)).state()).toBe('processing');
+  });
+
   it('re-raises an unexpected storage error and replaces nothing', async () => {
     const uuid = newUuid();
     await f.nodeCache.addNode(uuid, 'finished');
@@ -312,7 +358,7 @@ describe('find_node', () => {
     expect(error).toBeInstanceOf(IntrospectionAlreadyFinishedError);
     expect(error).toMatchObject({
       httpStatus: 400,
-      message: `Introspection for node ${uuid} already finished on 2026-11-25T10:00:00`,
+      message: `Introspection for node ${uuid} already finished on 2026-11-25 10:00:00`,
     });
     expect(await f.nodeCache.nodeInfo(uuid).acquireLock(false)).toBe(true);
   });
@@ -588,6 +634,29 @@ describe('clean_up', () => {
     expect(await g.nodeCache.cleanUp()).toEqual([uuid]);
   });
 
+  it('goes on with the other candidates when one of them fails', async () => {
+    const g = await nodeCacheFixture();
+    const first = await staleNode(g, 'waiting', 2 * hour);
+    const second = await staleNode(g, 'waiting', 3 * hour);
+    let failed = '';
+    const flaky = g.another({
+      nodes: overrideStore(g.deps.nodes, {
+        finishNode: async (...args) => {
+          if (failed === '') {
+            failed = args[0];
+            throw new NodeStateRaceCondition();
+          }
+          return g.deps.nodes.finishNode(...args);
+        },
+      }),
+    });
+    const timedOut = await flaky.cleanUp();
+    expect(timedOut).toHaveLength(1);
+    expect([first, second]).toContain(failed);
+    expect(timedOut[0]).toBe(failed === first ? second : first);
+    expect(await g.nodeCache.cleanUp()).toEqual([failed]); // picked up on the next pass
+  });
+
   it('re-checks under the lock: a node restarted since the index was read is not timed out', async () => {
     const g = await nodeCacheFixture();
     const uuid = await staleNode(g, 'waiting', 2 * hour);
@@ -634,6 +703,38 @@ describe('delete_nodes_not_in_list, active_macs, introspection_active', () => {
     expect(g.logger.messages('warn')).toContain(
       `Node ${gone} was deleted from Ironic, dropping from Ironic Inspector database`,
     );
+  });
+
+  it('skips a node whose lock stays busy past the wait, and drops it on a later pass', async () => {
+    const g = await nodeCacheFixture();
+    const busy = (await g.nodeCache.addNode(newUuid(), 'waiting')).uuid;
+    const gone = (await g.nodeCache.addNode(newUuid(), 'finished')).uuid;
+    const holder = g.nodeCache.nodeInfo(busy);
+    await holder.acquireLock();
+    const impatient = g.another({ lockWaitMs: 100 });
+    expect(await impatient.deleteNodesNotInList([])).toEqual([gone]);
+    expect(g.logger.messages('warn')).toContain('Node is busy, dropping it on the next sync');
+    await holder.releaseLock();
+    expect(await impatient.deleteNodesNotInList([])).toEqual([busy]);
+  });
+
+  it('deleting nodes while attributes are added leaves no orphan rows', async () => {
+    const g = await nodeCacheFixture();
+    for (let round = 0; round < 15; round++) {
+      const uuid = (await g.nodeCache.addNode(newUuid(), 'waiting', { attributes: { mac: uniqueMacs(1) } }))
+        .uuid;
+      const writer = g.nodeCache.nodeInfo(uuid);
+      await writer.versionId();
+      const [added] = await Promise.allSettled([
+        writer.addAttribute('mac', uniqueMacs(1)),
+        g.nodeCache.deleteNodesNotInList([]),
+      ]);
+      // Whatever the order, no lookup attribute may outlive its record.
+      expect(await g.deps.nodes.getNode(uuid)).toBeUndefined();
+      expect(await g.deps.nodes.getLookupAttributes(uuid)).toEqual([]);
+      if (added.status === 'rejected') expect(added.reason).toBeInstanceOf(NodeStateRaceCondition);
+    }
+    expect(await g.nodeCache.activeMacs()).toEqual(new Set());
   });
 
   it('active_macs gives every MAC of every node, unmanaged ones included', async () => {

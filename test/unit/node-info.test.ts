@@ -18,7 +18,7 @@ import {
 import { NodeInfo } from '#lib/node-info.ts';
 import type { IntrospectionState } from '#lib/state-machine.ts';
 import { MAX_CHILD_ITEMS_PER_NODE, type NodeStore } from '#lib/storage.ts';
-import { type Fixture, newUuid, nodeCacheFixture } from '#test/support/fixture.ts';
+import { type Fixture, newUuid, nodeCacheFixture, overrideStore } from '#test/support/fixture.ts';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -191,8 +191,36 @@ describe('fsmEvent', () => {
     expect(nodeInfo.lockHeld).toBe(false);
   });
 
+  it('decides on the stored state, not one given at construction without a version', async () => {
+    const uuid = await nodeIn('waiting');
+    const nodeInfo = new NodeInfo(f.deps, { uuid, state: 'finished' });
+    await nodeInfo.fsmEvent('process'); // valid from the stored `waiting`, invalid from the stale `finished`
+    expect(await f.nodeCache.nodeInfo(uuid).state()).toBe('processing');
+  });
+
+  it('a failed lease release does not turn a committed finish into a failure', async () => {
+    const uuid = await nodeIn('processing');
+    const nodeInfo = new NodeInfo(
+      {
+        ...f.deps,
+        nodes: overrideStore(f.deps.nodes, {
+          releaseLease: async () => Promise.reject(new Error('throttled')),
+        }),
+      },
+      { uuid },
+    );
+    await nodeInfo.acquireLock();
+    await nodeInfo.finished('finish');
+    expect(await f.nodeCache.nodeInfo(uuid).state()).toBe('finished');
+    expect(f.logger.messages('warn')).toContain('Could not release the node lease; it will expire');
+  });
+
   it('raises the undefined-state error for a state outside the machine', async () => {
-    const nodeInfo = new NodeInfo(f.deps, { uuid: newUuid(), state: 'bogus' as IntrospectionState });
+    const nodeInfo = new NodeInfo(f.deps, {
+      uuid: newUuid(),
+      state: 'bogus' as IntrospectionState,
+      versionId: 'v1',
+    });
     await expect(nodeInfo.fsmEvent('start')).rejects.toThrow(UndefinedStateError);
   });
 });
