@@ -13,8 +13,9 @@
  * logger.info('Introspection started', { node: uuid });
  * ```
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '#lib/logger.ts';
 
 /** The metrics the inspector emits. */
 export const InspectorMetric = {
@@ -35,11 +36,31 @@ export interface MetricsSink {
 /** Counts nothing (tests, scripts). */
 export const noMetrics: MetricsSink = { count() {} };
 
-export const logger = new Logger({ serviceName: 'serverless-inspector' });
+/** The Powertools logger (handlers add the Lambda context and the request id to it). */
+export const powertoolsLogger = new PowertoolsLogger({ serviceName: 'serverless-inspector' });
+
+/** The Powertools logger behind the domain's {@link Logger} interface. */
+export const logger: Logger = {
+  debug: (message, extra) => (extra ? powertoolsLogger.debug(message, extra) : powertoolsLogger.debug(message)),
+  info: (message, extra) => (extra ? powertoolsLogger.info(message, extra) : powertoolsLogger.info(message)),
+  warn: (message, extra) => (extra ? powertoolsLogger.warn(message, extra) : powertoolsLogger.warn(message)),
+  error: (message, extra) => (extra ? powertoolsLogger.error(message, extra) : powertoolsLogger.error(message)),
+};
 
 export const powertoolsMetrics = new Metrics({
   namespace: 'ServerlessInspector',
   serviceName: 'serverless-inspector',
+  // Most requests (status, list) count nothing: Powertools' "no metrics to publish" warning on each of
+  // them is noise, so it goes to debug; its other messages keep their level.
+  logger: {
+    debug: (...args: unknown[]) => powertoolsLogger.debug(String(args[0])),
+    info: (...args: unknown[]) => powertoolsLogger.info(String(args[0])),
+    warn: (...args: unknown[]) =>
+      String(args[0]).startsWith('No application metrics to publish')
+        ? powertoolsLogger.debug(String(args[0]))
+        : powertoolsLogger.warn(String(args[0])),
+    error: (...args: unknown[]) => powertoolsLogger.error(String(args[0])),
+  },
 });
 
 /** The Powertools metrics as a {@link MetricsSink}. */

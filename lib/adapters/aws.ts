@@ -21,6 +21,7 @@ import { type IronicAuth, ironicAuth } from '#lib/ironic/auth.ts';
 import { IronicClient } from '#lib/ironic/client.ts';
 import type { Logger } from '#lib/logger.ts';
 import { NodeCache } from '#lib/node-cache.ts';
+import type { MetricsSink } from '#lib/observability.ts';
 import type { NodeCacheDeps } from '#lib/node-info.ts';
 
 /** The DynamoDB client for `config` (DynamoDB Local when `dynamoDbEndpoint` is set). */
@@ -89,7 +90,7 @@ export interface NodeCacheRuntime {
 export function createNodeCacheFromConfig(
   config: InspectorConfig,
   logger: Logger,
-  options: { now?: () => Date; ironic?: IronicApi | null } = {},
+  options: { now?: () => Date; ironic?: IronicApi | null; metrics?: MetricsSink } = {},
 ): NodeCacheRuntime {
   const dynamoDb = dynamoDbClient(config);
   const s3 = s3Client(config);
@@ -104,6 +105,8 @@ export function createNodeCacheFromConfig(
     // null: explicitly without Ironic (unit tests of the cache alone).
     ironic: options.ironic === null ? undefined : (options.ironic ?? ironicClient(config, logger)),
     updatePxeEnabled: config.updatePxeEnabled,
+    ipmiAddressFields: config.ipmiAddressFields,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   };
   return { nodeCache: new NodeCache(deps), deps, dynamoDb, s3 };
 }

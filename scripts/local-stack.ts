@@ -1,0 +1,228 @@
+/**
+ * The local stack: the very same three handlers as in AWS, in one process.
+ *
+ * - an HTTP server (127.0.0.1:5050 unless told otherwise) that turns each request into an API Gateway
+ *   HTTP API (payload 2.0) event for the api handler, and its answer back into HTTP;
+ * - the worker handler fed by the in-process job queue (as SQS would, one record per delivery);
+ * - the clean-up handler on a timer (`CLEAN_UP_PERIOD` seconds, default 60; 0 disables it);
+ * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs.
+ *
+ * @example
+ * ```ts
+ * const stack = await startLocalStack({ port: 5050, dataDir: '.data/local' });
+ * // … http://127.0.0.1:5050/v1/introspection
+ * await stack.stop();
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
+
+export interface LocalStackOptions {
+  /** Port to listen on (0: any free port). Default `PORT` or 5050. */
+  readonly port?: number;
+  /** Where DynamoDB Local and s3rver keep data; in memory / temporary when omitted. */
+  readonly dataDir?: string;
+  /** Settings on top of the environment (same names as in AWS). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Replace parts of the runtime (tests: an in-memory Ironic, a clock). */
+  readonly overrides?: import('#lib/runtime.ts').RuntimeOverrides;
+  /** Clean-up period in seconds (default `CLEAN_UP_PERIOD` or 60; 0 disables). */
+  readonly cleanUpPeriodSeconds?: number;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly runtime: import('#lib/runtime.ts').InspectorRuntime;
+  /** Resolves once no worker job is queued or running. */
+  idle(): Promise<void>;
+  /** Run one clean-up pass now. */
+  cleanUp(): Promise<{ timedOut: string[]; dropped: string[] }>;
+  stop(): Promise<void>;
+}
+
+/** A Lambda context good enough for the Powertools middlewares. */
+function lambdaContext(functionName: string): Context {
+  const deadline = Date.now() + 30_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+const MAX_READ_BYTES = 10 * 1024 * 1024; // API Gateway's own payload limit
+
+async function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_READ_BYTES) chunks.push(chunk as Buffer);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: size > MAX_READ_BYTES };
+}
+
+/** The API Gateway HTTP API (payload 2.0) event for a request. */
+export function apiGatewayEvent(req: IncomingMessage, body: string): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: decodeURI(url.pathname) === url.pathname ? url.pathname : url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body === '' ? {} : { body }),
+    isBase64Encoded: false,
+  };
+}
+
+/** Start the local stack. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  // Settings first: the modules below read them when they load.
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.POWERTOOLS_DEV ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  for (const [name, value] of Object.entries(options.env ?? {})) process.env[name] = value;
+
+  const { loadConfig } = await import('#lib/config.ts');
+  const baseConfig = loadConfig(process.env);
+  let services: LocalServices | undefined;
+  if (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined) {
+    services = await startLocalServices({
+      buckets: [baseConfig.introspectionDataBucket],
+      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    });
+  }
+  const config = loadConfig({
+    ...process.env,
+    DYNAMODB_ENDPOINT: baseConfig.dynamoDbEndpoint ?? services?.dynamoDbEndpoint,
+    S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
+    WORKER_QUEUE_URL: '',
+  });
+
+  const { configureRuntime } = await import('#lib/runtime.ts');
+  const { createNodeCacheTable } = await import('#lib/adapters/dynamodb-node-store.ts');
+  const api = await import('../functions/api.ts');
+  const worker = await import('../functions/worker.ts');
+  const cleanUpFunction = await import('../functions/clean-up.ts');
+
+  const rt = configureRuntime({ ...options.overrides, config });
+  await createNodeCacheTable(rt.dynamoDb, config.nodeCacheTable);
+
+  // The worker, fed as SQS feeds it: one record per delivery; a reported failure is a redelivery.
+  rt.localQueue?.consume(async (job) => {
+    const event: SQSEvent = {
+      Records: [
+        {
+          messageId: randomUUID(),
+          receiptHandle: 'local',
+          body: JSON.stringify(job),
+          attributes: {
+            ApproximateReceiveCount: '1',
+            SentTimestamp: String(Date.now()),
+            SenderId: 'local',
+            ApproximateFirstReceiveTimestamp: String(Date.now()),
+          },
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn:aws:sqs:local:000000000000:worker',
+          awsRegion: config.region,
+        },
+      ],
+    };
+    const result = await worker.handler(event, lambdaContext('worker'));
+    if (result.batchItemFailures.length > 0) throw new Error(`job ${job.type} for ${job.uuid} failed`);
+  });
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const { text, tooLarge } = await readBody(req);
+      const response = tooLarge
+        ? (await import('#lib/http/api.ts')).errorResponse(413, 'Request body is larger than the API can carry')
+        : await api.handler(apiGatewayEvent(req, text), lambdaContext('api'));
+      const body = Buffer.from(response.body ?? '', 'utf8');
+      res.writeHead(response.statusCode ?? 200, { ...response.headers, 'Content-Length': body.length });
+      res.end(body);
+    })().catch((err: unknown) => {
+      rt.logger.error('Local HTTP adapter failed', { error: String(err) });
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'Internal server error' } }));
+    });
+  });
+  const port = options.port ?? Number(process.env.PORT ?? 5050);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const period = options.cleanUpPeriodSeconds ?? Number(process.env.CLEAN_UP_PERIOD ?? 60);
+  let cleaning = Promise.resolve();
+  const timer =
+    period > 0
+      ? setInterval(() => {
+          cleaning = cleaning
+            .then(() => cleanUpFunction.cleanUpPass(rt))
+            .then(() => undefined)
+            .catch((err: unknown) => rt.logger.error('Clean-up failed', { error: String(err) }));
+        }, period * 1000)
+      : undefined;
+
+  return {
+    url,
+    runtime: rt,
+    idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
+    cleanUp: () => cleanUpFunction.cleanUpPass(rt),
+    async stop() {
+      if (timer !== undefined) clearInterval(timer);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await rt.localQueue?.idle();
+      await cleaning;
+      rt.dynamoDb.destroy();
+      rt.s3.destroy();
+      await services?.stop();
+    },
+  };
+}
