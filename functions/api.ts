@@ -43,12 +43,17 @@ const routes: Route[] = [
     method: 'GET',
     pattern: /^\/$/,
     handle: async (request) =>
-      json(200, { versions: [{ id: MAX_API_VERSION, links: [{ href: `${request.root}/v1`, rel: 'self' }], status: 'CURRENT' }] }),
+      json(200, {
+        versions: [
+          { id: MAX_API_VERSION, links: [{ href: `${request.root}/v1`, rel: 'self' }], status: 'CURRENT' },
+        ],
+      }),
   },
   {
     method: 'POST',
     pattern: /^\/v1\/continue$/,
-    handle: async (request, _params, rt) => json(200, await rt.inspector.continueIntrospection(continueBody(request))),
+    handle: async (request, _params, rt) =>
+      json(200, await rt.inspector.continueIntrospection(continueBody(request))),
   },
   {
     method: 'GET',
@@ -60,7 +65,9 @@ const routes: Route[] = [
         ...(query.marker !== undefined ? { marker: query.marker } : {}),
         ...(query.state !== undefined ? { state: query.state } : {}),
       });
-      const introspection = await Promise.all(nodes.map(async (n) => statusBody(n, await n.state(), request.root)));
+      const introspection = await Promise.all(
+        nodes.map(async (n) => statusBody(n, await n.state(), request.root)),
+      );
       return json(200, { introspection });
     },
   },
@@ -97,12 +104,14 @@ const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/v1\/introspection\/([^/]+)\/data$/,
-    handle: async (_request, [nodeId], rt) => json(200, await rt.inspector.introspectionData(nodeId as string, true)),
+    handle: async (_request, [nodeId], rt) =>
+      json(200, await rt.inspector.introspectionData(nodeId as string, true)),
   },
   {
     method: 'GET',
     pattern: /^\/v1\/introspection\/([^/]+)\/data\/unprocessed$/,
-    handle: async (_request, [nodeId], rt) => json(200, await rt.inspector.introspectionData(nodeId as string, false)),
+    handle: async (_request, [nodeId], rt) =>
+      json(200, await rt.inspector.introspectionData(nodeId as string, false)),
   },
   {
     method: 'POST',
@@ -133,7 +142,10 @@ function continueBody(request: ApiRequest): unknown {
 }
 
 /** Answer one request (the handler below wraps it in middy). */
-export async function answer(event: APIGatewayProxyEventV2, rt: InspectorRuntime = runtime()): Promise<ApiResponse> {
+export async function answer(
+  event: APIGatewayProxyEventV2,
+  rt: InspectorRuntime = runtime(),
+): Promise<ApiResponse> {
   let request: ApiRequest;
   try {
     request = requestFromEvent(event);
@@ -173,7 +185,9 @@ export async function answer(event: APIGatewayProxyEventV2, rt: InspectorRuntime
       return responseForError(err, rt.config.debug);
     }
   }
-  return methodMismatch ? errorResponse(405, METHOD_NOT_ALLOWED_MESSAGE) : errorResponse(404, NOT_FOUND_MESSAGE);
+  return methodMismatch
+    ? errorResponse(405, METHOD_NOT_ALLOWED_MESSAGE)
+    : errorResponse(404, NOT_FOUND_MESSAGE);
 }
 
 export const handler = middy<APIGatewayProxyEventV2, ApiResponse>({ timeoutEarlyInMillis: 0 })

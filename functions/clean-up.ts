@@ -11,13 +11,17 @@ import { powertoolsLogger, powertoolsMetrics } from '#lib/observability.ts';
 import { type InspectorRuntime, runtime } from '#lib/runtime.ts';
 
 /** One clean-up pass. */
-export async function cleanUpPass(rt: InspectorRuntime = runtime()): Promise<{ timedOut: string[]; dropped: string[] }> {
+export async function cleanUpPass(
+  rt: InspectorRuntime = runtime(),
+): Promise<{ timedOut: string[]; dropped: string[] }> {
   const result = await rt.inspector.periodic();
   if (result.timedOut.length > 0 || result.dropped.length > 0) rt.logger.info('Clean-up pass', { ...result });
   return result;
 }
 
-export const handler = middy<ScheduledEvent, { timedOut: string[]; dropped: string[] }>({ timeoutEarlyInMillis: 0 })
+export const handler = middy<ScheduledEvent, { timedOut: string[]; dropped: string[] }>({
+  timeoutEarlyInMillis: 0,
+})
   .use(injectLambdaContext(powertoolsLogger, { resetKeys: true }))
   .use(logMetrics(powertoolsMetrics))
   .handler(() => cleanUpPass());

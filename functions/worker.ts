@@ -20,7 +20,10 @@ export async function runBatch(event: SQSEvent, rt: InspectorRuntime = runtime()
     try {
       job = jobSchema.parse(JSON.parse(record.body));
     } catch (err) {
-      rt.logger.error('Dropping a message that is not a job', { messageId: record.messageId, error: String(err) });
+      rt.logger.error('Dropping a message that is not a job', {
+        messageId: record.messageId,
+        error: String(err),
+      });
       continue;
     }
     try {

@@ -41,10 +41,12 @@ export const powertoolsLogger = new PowertoolsLogger({ serviceName: 'serverless-
 
 /** The Powertools logger behind the domain's {@link Logger} interface. */
 export const logger: Logger = {
-  debug: (message, extra) => (extra ? powertoolsLogger.debug(message, extra) : powertoolsLogger.debug(message)),
+  debug: (message, extra) =>
+    extra ? powertoolsLogger.debug(message, extra) : powertoolsLogger.debug(message),
   info: (message, extra) => (extra ? powertoolsLogger.info(message, extra) : powertoolsLogger.info(message)),
   warn: (message, extra) => (extra ? powertoolsLogger.warn(message, extra) : powertoolsLogger.warn(message)),
-  error: (message, extra) => (extra ? powertoolsLogger.error(message, extra) : powertoolsLogger.error(message)),
+  error: (message, extra) =>
+    extra ? powertoolsLogger.error(message, extra) : powertoolsLogger.error(message),
 };
 
 export const powertoolsMetrics = new Metrics({

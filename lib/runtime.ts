@@ -15,12 +15,16 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
 import { InProcessJobQueue } from '#lib/adapters/in-process-job-queue.ts';
 import { SqsJobQueue } from '#lib/adapters/sqs-job-queue.ts';
-import { config as loadProcessConfig, type InspectorConfig } from '#lib/config.ts';
+import { type InspectorConfig, config as loadProcessConfig } from '#lib/config.ts';
 import { Inspector } from '#lib/introspection/inspector.ts';
 import type { JobQueue } from '#lib/introspection/jobs.ts';
 import type { IronicApi } from '#lib/ironic/api.ts';
 import type { Logger } from '#lib/logger.ts';
-import { type MetricsSink, logger as powertoolsLogger, metrics as powertoolsMetrics } from '#lib/observability.ts';
+import {
+  type MetricsSink,
+  logger as powertoolsLogger,
+  metrics as powertoolsMetrics,
+} from '#lib/observability.ts';
 
 export interface InspectorRuntime extends NodeCacheRuntime {
   readonly config: InspectorConfig;
@@ -40,6 +44,8 @@ export interface RuntimeOverrides {
   readonly now?: () => Date;
   /** Pause between an in-process job's failed run and its next delivery. */
   readonly jobRetryDelayMs?: number;
+  /** Pause between retried Ironic calls (upstream: 1 s). */
+  readonly ironicRetryDelayMs?: number;
 }
 
 /** Build a runtime (the handlers share one through {@link runtime}). */
@@ -51,6 +57,9 @@ export function createRuntime(overrides: RuntimeOverrides = {}): InspectorRuntim
     metrics,
     ...(overrides.now ? { now: overrides.now } : {}),
     ...(overrides.ironic ? { ironic: overrides.ironic } : {}),
+    ...(overrides.ironicRetryDelayMs !== undefined
+      ? { ironicRetryDelayMs: overrides.ironicRetryDelayMs }
+      : {}),
   });
   const { nodeCache, deps: cacheDeps } = cache;
   const localQueue =

@@ -82,7 +82,8 @@ export function apiGatewayEvent(req: IncomingMessage, body: string): APIGatewayP
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
   const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  for (const [name, value] of url.searchParams)
+    query[name] = name in query ? `${query[name]},${value}` : value;
   const now = new Date();
   return {
     version: '2.0',
@@ -122,10 +123,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.POWERTOOLS_DEV ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  for (const [name, value] of Object.entries(options.env ?? {})) process.env[name] = value;
+  const env = { ...process.env, ...options.env };
 
   const { loadConfig } = await import('#lib/config.ts');
-  const baseConfig = loadConfig(process.env);
+  const baseConfig = loadConfig(env);
   let services: LocalServices | undefined;
   if (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined) {
     services = await startLocalServices({
@@ -134,7 +135,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
   }
   const config = loadConfig({
-    ...process.env,
+    ...env,
     DYNAMODB_ENDPOINT: baseConfig.dynamoDbEndpoint ?? services?.dynamoDbEndpoint,
     S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
     WORKER_QUEUE_URL: '',
@@ -179,7 +180,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     void (async () => {
       const { text, tooLarge } = await readBody(req);
       const response = tooLarge
-        ? (await import('#lib/http/api.ts')).errorResponse(413, 'Request body is larger than the API can carry')
+        ? (await import('#lib/http/api.ts')).errorResponse(
+            413,
+            'Request body is larger than the API can carry',
+          )
         : await api.handler(apiGatewayEvent(req, text), lambdaContext('api'));
       const body = Buffer.from(response.body ?? '', 'utf8');
       res.writeHead(response.statusCode ?? 200, { ...response.headers, 'Content-Length': body.length });
@@ -190,14 +194,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       res.end(JSON.stringify({ error: { message: 'Internal server error' } }));
     });
   });
-  const port = options.port ?? Number(process.env.PORT ?? 5050);
+  const port = options.port ?? Number(env.PORT ?? 5050);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const period = options.cleanUpPeriodSeconds ?? Number(process.env.CLEAN_UP_PERIOD ?? 60);
+  const period = options.cleanUpPeriodSeconds ?? Number(env.CLEAN_UP_PERIOD ?? 60);
   let cleaning = Promise.resolve();
   const timer =
     period > 0

@@ -10,7 +10,7 @@ const dataDir = resolve(import.meta.dirname, '..', '.data', 'local');
 const stack = await startLocalStack({ dataDir });
 const ironic = stack.runtime.config.ironic.url;
 console.error(`Serverless Inspector listening on ${stack.url} (Ironic at ${ironic}, data in ${dataDir})`);
-console.error('Try: curl -s ' + `${stack.url}/v1/introspection`);
+console.error(`Try: curl -s ${stack.url}/v1/introspection`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -21,8 +21,8 @@ import { type IronicAuth, ironicAuth } from '#lib/ironic/auth.ts';
 import { IronicClient } from '#lib/ironic/client.ts';
 import type { Logger } from '#lib/logger.ts';
 import { NodeCache } from '#lib/node-cache.ts';
-import type { MetricsSink } from '#lib/observability.ts';
 import type { NodeCacheDeps } from '#lib/node-info.ts';
+import type { MetricsSink } from '#lib/observability.ts';
 
 /** The DynamoDB client for `config` (DynamoDB Local when `dynamoDbEndpoint` is set). */
 export function dynamoDbClient(config: InspectorConfig): DynamoDBClient {
@@ -90,7 +90,12 @@ export interface NodeCacheRuntime {
 export function createNodeCacheFromConfig(
   config: InspectorConfig,
   logger: Logger,
-  options: { now?: () => Date; ironic?: IronicApi | null; metrics?: MetricsSink } = {},
+  options: {
+    now?: () => Date;
+    ironic?: IronicApi | null;
+    metrics?: MetricsSink;
+    ironicRetryDelayMs?: number;
+  } = {},
 ): NodeCacheRuntime {
   const dynamoDb = dynamoDbClient(config);
   const s3 = s3Client(config);
@@ -107,6 +112,7 @@ export function createNodeCacheFromConfig(
     updatePxeEnabled: config.updatePxeEnabled,
     ipmiAddressFields: config.ipmiAddressFields,
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.ironicRetryDelayMs !== undefined ? { ironicRetryDelayMs: options.ironicRetryDelayMs } : {}),
   };
   return { nodeCache: new NodeCache(deps), deps, dynamoDb, s3 };
 }

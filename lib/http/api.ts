@@ -45,7 +45,10 @@ export type ApiResponse = APIGatewayProxyStructuredResultV2 & {
 
 /** The last value of a proxy header: the one the nearest (trusted) proxy set. */
 function lastHop(value: string | undefined): string | undefined {
-  const parts = value?.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = value
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   return parts?.at(-1);
 }
 
@@ -58,11 +61,13 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): ApiRequest {
   const stage = event.requestContext.stage;
   const stagePrefix = stage && stage !== '$default' ? `/${stage}` : '';
   let path = event.rawPath || '/';
-  if (stagePrefix && (path === stagePrefix || path.startsWith(`${stagePrefix}/`))) path = path.slice(stagePrefix.length);
+  if (stagePrefix && (path === stagePrefix || path.startsWith(`${stagePrefix}/`)))
+    path = path.slice(stagePrefix.length);
   path = path.replace(/\/+$/, '') || '/';
 
   const query: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(event.rawQueryString ?? '')) if (!(name in query)) query[name] = value;
+  for (const [name, value] of new URLSearchParams(event.rawQueryString ?? ''))
+    if (!(name in query)) query[name] = value;
 
   let body = event.body;
   if (body !== undefined && event.isBase64Encoded) body = Buffer.from(body, 'base64').toString('utf8');
@@ -97,9 +102,13 @@ export function checkApiVersion(headers: Readonly<Record<string, string>>): [num
   const raw = headers[VERSION_HEADER]?.trim() ?? '';
   if (raw === '' || raw.toLowerCase() === 'latest') return versionTuple(MAX_API_VERSION);
   const match = /^(\d+)\.(\d+)$/.exec(raw);
-  if (match === null) throw new InspectorError('Malformed API version: expected string in form of X.Y or latest');
+  if (match === null)
+    throw new InspectorError('Malformed API version: expected string in form of X.Y or latest');
   const requested: [number, number] = [Number(match[1]), Number(match[2])];
-  if (compare(requested, versionTuple(MIN_API_VERSION)) < 0 || compare(requested, versionTuple(MAX_API_VERSION)) > 0) {
+  if (
+    compare(requested, versionTuple(MIN_API_VERSION)) < 0 ||
+    compare(requested, versionTuple(MAX_API_VERSION)) > 0
+  ) {
     throw new InspectorError(
       `Unsupported API version ${requested.join('.')}, supported range is ${MIN_API_VERSION} to ${MAX_API_VERSION}`,
       406,
@@ -141,16 +150,24 @@ export function errorResponse(statusCode: number, message: string): ApiResponse 
 export function responseForError(err: unknown, debug: boolean): ApiResponse {
   if (err instanceof InspectorError) return errorResponse(err.httpStatus, err.message);
   const error = err instanceof Error ? err : new Error(String(err));
-  return errorResponse(500, debug ? `Internal server error (${error.name}): ${error.message}` : 'Internal server error');
+  return errorResponse(
+    500,
+    debug ? `Internal server error (${error.name}): ${error.message}` : 'Internal server error',
+  );
 }
 
 /** Werkzeug's text for an unknown URL, as upstream answers it. */
 export const NOT_FOUND_MESSAGE =
   '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.';
-export const METHOD_NOT_ALLOWED_MESSAGE = '405 Method Not Allowed: The method is not allowed for the requested URL.';
+export const METHOD_NOT_ALLOWED_MESSAGE =
+  '405 Method Not Allowed: The method is not allowed for the requested URL.';
 
 /** The status object of one node. */
-export function statusBody(nodeInfo: NodeInfo, state: IntrospectionState, root: string): Record<string, unknown> {
+export function statusBody(
+  nodeInfo: NodeInfo,
+  state: IntrospectionState,
+  root: string,
+): Record<string, unknown> {
   return {
     error: nodeInfo.error,
     finished: nodeInfo.finishedAt !== null,
@@ -191,12 +208,16 @@ export function listQuery(maxLimit: number) {
       .transform((value, ctx) => {
         if (value === undefined) return maxLimit;
         if (!/^\s*[-+]?\d+\s*$/.test(value)) {
-          ctx.addIssue({ code: 'custom', message: `Bad request: invalid literal for int() with base 10: '${value}'` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `Bad request: invalid literal for int() with base 10: '${value}'`,
+          });
           return z.NEVER;
         }
         const n = Number.parseInt(value, 10);
         if (n < 0) ctx.addIssue({ code: 'custom', message: 'Bad request: Limit cannot be negative' });
-        else if (n > maxLimit) ctx.addIssue({ code: 'custom', message: `Bad request: Limit over ${maxLimit}` });
+        else if (n > maxLimit)
+          ctx.addIssue({ code: 'custom', message: `Bad request: Limit over ${maxLimit}` });
         return n === 0 ? maxLimit : n;
       }),
     state: z
@@ -207,7 +228,10 @@ export function listQuery(maxLimit: number) {
         const states = value.split(',').map((s) => s.trim());
         const bad = states.filter((s) => !isState(s));
         if (bad.length > 0) {
-          ctx.addIssue({ code: 'custom', message: `Bad request: State(s) "${bad.join(', ')}" are not valid` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `Bad request: State(s) "${bad.join(', ')}" are not valid`,
+          });
           return z.NEVER;
         }
         return states as IntrospectionState[];

@@ -33,12 +33,23 @@ import type { Logger } from '#lib/logger.ts';
 import type { NodeCache, NodeListOptions } from '#lib/node-cache.ts';
 import { type NodeCacheDeps, NodeInfo } from '#lib/node-info.ts';
 import type { MetricsSink } from '#lib/observability.ts';
-import { inventoryProblems, type ProcessingHook, processingHooks, reportedBmcAddresses } from '#lib/processing/hooks.ts';
+import {
+  inventoryProblems,
+  type ProcessingHook,
+  processingHooks,
+  reportedBmcAddresses,
+} from '#lib/processing/hooks.ts';
 import type { IntrospectionDocument } from '#lib/storage.ts';
 import { toStoredTimestamp } from '#lib/timestamps.ts';
 
 /** Provision states a node may be introspected in (upstream `VALID_STATES`). */
-export const VALID_PROVISION_STATES = ['enroll', 'manageable', 'inspecting', 'inspect wait', 'inspect failed'];
+export const VALID_PROVISION_STATES = [
+  'enroll',
+  'manageable',
+  'inspecting',
+  'inspect wait',
+  'inspect failed',
+];
 /** Provision states of deployed nodes (active introspection, `permit_active_introspection`). */
 export const VALID_ACTIVE_STATES = ['active', 'rescue'];
 
@@ -108,7 +119,9 @@ export class Inspector {
     if (options.manageBoot) {
       const validation = await this.#ironic().validateNode(node.uuid);
       if (validation.power?.result === false) {
-        throw new InspectorError(`Failed validation of power interface: ${validation.power.reason ?? 'unknown reason'}`);
+        throw new InspectorError(
+          `Failed validation of power interface: ${validation.power.reason ?? 'unknown reason'}`,
+        );
       }
     }
     const bmc = await bmcAddresses(node, {
@@ -150,7 +163,10 @@ export class Inspector {
           "No lookup attributes were found, inspector won't be able to find it after introspection, consider creating ironic ports or providing an IPMI address",
         );
       }
-      this.#d.logger.info('The following attributes will be used for look up', { node: nodeInfo.uuid, attributes });
+      this.#d.logger.info('The following attributes will be used for look up', {
+        node: nodeInfo.uuid,
+        attributes,
+      });
       if (!nodeInfo.manageBoot) {
         this.#d.logger.info(
           `Introspection environment is ready, external power on is required within ${this.#d.config.timeoutSeconds} seconds`,
@@ -160,7 +176,9 @@ export class Inspector {
       }
       const node = await nodeInfo.node();
       try {
-        await this.#withRetries(() => this.#ironic().setBootDevice(nodeInfo.uuid, 'pxe', persistentBoot(node)));
+        await this.#withRetries(() =>
+          this.#ironic().setBootDevice(nodeInfo.uuid, 'pxe', persistentBoot(node)),
+        );
       } catch (err) {
         throw new InspectorError(`Failed to set boot device to PXE: ${(err as Error).message}`);
       }
@@ -191,7 +209,10 @@ export class Inspector {
         await call();
         return;
       } catch (err) {
-        if (!(err instanceof IronicError || err instanceof IronicUnavailable) || attempt >= IRONIC_CALL_ATTEMPTS) {
+        if (
+          !(err instanceof IronicError || err instanceof IronicUnavailable) ||
+          attempt >= IRONIC_CALL_ATTEMPTS
+        ) {
           throw err;
         }
         await new Promise((resolve) => setTimeout(resolve, this.#d.cacheDeps.ironicRetryDelayMs ?? 1000));
@@ -251,7 +272,8 @@ export class Inspector {
     const uuid = await this.#d.nodeCache.resolveNodeId(nodeId);
     const storing = this.#d.config.storeData !== 'none';
     if (body !== undefined) {
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidIntrospectionData(pyType(body));
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new InvalidIntrospectionData(pyType(body));
       if (storing) await this.#d.nodeCache.storeIntrospectionData(uuid, body, false);
     } else {
       if (!storing) {
@@ -262,7 +284,8 @@ export class Inspector {
       await this.#d.nodeCache.getIntrospectionData(uuid, false);
     }
     const nodeInfo = await this.#d.nodeCache.getNode(uuid);
-    if (!(await nodeInfo.acquireLock(false))) throw new NodeLockedError('Node locked, please, try again later');
+    if (!(await nodeInfo.acquireLock(false)))
+      throw new NodeLockedError('Node locked, please, try again later');
     const leaseOwner = await nodeInfo.handOffLock();
     await this.#enqueueOrRun({
       type: 'reapply',
@@ -279,7 +302,8 @@ export class Inspector {
    * found node; answers `{uuid}` while power-off and `finish` go to the worker.
    */
   async continueIntrospection(body: unknown): Promise<{ uuid: string }> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidIntrospectionData(pyType(body));
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new InvalidIntrospectionData(pyType(body));
     const data = body as IntrospectionDocument;
     const { logs: _logs, ...unprocessed } = structuredClone(data);
 
@@ -346,7 +370,9 @@ export class Inspector {
   /** Upstream `_find_node_info`, with the active-introspection and not-found hook fallbacks. */
   async #lookup(data: IntrospectionDocument): Promise<NodeInfo> {
     const bmc = reportedBmcAddresses(data);
-    const macs = Object.values((data.all_interfaces ?? {}) as Record<string, { mac: string }>).map((i) => i.mac);
+    const macs = Object.values((data.all_interfaces ?? {}) as Record<string, { mac: string }>).map(
+      (i) => i.mac,
+    );
     try {
       return await this.#d.nodeCache.findNode({ bmc_address: bmc, mac: macs });
     } catch (err) {
@@ -371,7 +397,12 @@ export class Inspector {
   }
 
   /** The `enroll` node-not-found hook (discovery). */
-  async #enroll(data: IntrospectionDocument, bmc: string[], macs: string[], driver: string): Promise<NodeInfo> {
+  async #enroll(
+    data: IntrospectionDocument,
+    bmc: string[],
+    macs: string[],
+    driver: string,
+  ): Promise<NodeInfo> {
     const ironic = this.#ironic();
     for (const mac of macs) {
       if ((await ironic.listPorts({ address: mac })).length > 0) {
@@ -386,7 +417,11 @@ export class Inspector {
   }
 
   /** Upstream `_process_node`: strict `process`, hooks, processed data; `_finish` to the worker. */
-  async #processNode(nodeInfo: NodeInfo, node: IronicNode, data: IntrospectionDocument): Promise<{ uuid: string }> {
+  async #processNode(
+    nodeInfo: NodeInfo,
+    node: IronicNode,
+    data: IntrospectionDocument,
+  ): Promise<{ uuid: string }> {
     await nodeInfo.fsmEvent('process', true);
     this.#checkProvisionState(node);
     const provisionState = (node.provision_state ?? '').toLowerCase();
@@ -417,7 +452,10 @@ export class Inspector {
     try {
       await nodeInfo.finished('error', message);
     } catch (err) {
-      this.#d.logger.error('Could not record the failure on the node', { node: nodeInfo.uuid, error: String(err) });
+      this.#d.logger.error('Could not record the failure on the node', {
+        node: nodeInfo.uuid,
+        error: String(err),
+      });
     }
   }
 
@@ -426,7 +464,10 @@ export class Inspector {
     try {
       await this.#d.queue.send(job);
     } catch (err) {
-      this.#d.logger.warn('Could not enqueue the job, running it in the request', { job: job.type, error: String(err) });
+      this.#d.logger.warn('Could not enqueue the job, running it in the request', {
+        job: job.type,
+        error: String(err),
+      });
       await this.runJob(job);
     }
   }
@@ -519,7 +560,10 @@ export class Inspector {
     try {
       data = given ?? (await this.#d.nodeCache.getIntrospectionData(nodeInfo.uuid, false));
     } catch (err) {
-      this.#d.logger.error('Failed reapply: no unprocessed data', { node: nodeInfo.uuid, error: String(err) });
+      this.#d.logger.error('Failed reapply: no unprocessed data', {
+        node: nodeInfo.uuid,
+        error: String(err),
+      });
       return;
     }
     nodeInfo.startedAt = this.#d.cacheDeps.now();
@@ -528,7 +572,9 @@ export class Inspector {
       await nodeInfo.fsmEvent('reapply');
     } catch (err) {
       if (!(err instanceof NodeStateInvalidEvent)) throw err;
-      this.#d.logger.error(`Failed reapply for node ${nodeInfo.uuid}: ${err.message}`, { node: nodeInfo.uuid });
+      this.#d.logger.error(`Failed reapply for node ${nodeInfo.uuid}: ${err.message}`, {
+        node: nodeInfo.uuid,
+      });
       return;
     }
     await triggersFsmErrorTransition({ logger: this.#loggerRef() })(async (ni: NodeInfo) => {
@@ -549,7 +595,8 @@ export class Inspector {
       }
       await ni.node();
       await this.#runUpdateHooks(ni, data);
-      if (this.#d.config.storeData !== 'none') await this.#d.nodeCache.storeIntrospectionData(ni.uuid, data, true);
+      if (this.#d.config.storeData !== 'none')
+        await this.#d.nodeCache.storeIntrospectionData(ni.uuid, data, true);
       await ni.finished('finish');
       this.#d.logger.info('Reapply finished successfully', { node: ni.uuid });
     })(nodeInfo);

@@ -1,0 +1,76 @@
+/**
+ * The local stack for handler tests: the real api/worker/clean-up handlers behind the HTTP adapter,
+ * on DynamoDB Local and s3rver from the global setup, a fresh table, and the in-memory Ironic (or the
+ * real one in the Ironic suite).
+ */
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import type { IronicApi } from '#lib/ironic/api.ts';
+import type { RuntimeOverrides } from '#lib/runtime.ts';
+import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
+import { sampleCallback } from '../../scripts/sample-callback.ts';
+import { RecordingLogger } from './fixture.ts';
+
+export interface TestStack extends LocalStack {
+  readonly logger: RecordingLogger;
+  /** One HTTP call to the stack; the body is JSON-encoded unless it is a string. */
+  call(
+    method: string,
+    path: string,
+    options?: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; json: unknown; text: string }>;
+}
+
+export async function startTestStack(
+  options: {
+    env?: Record<string, string>;
+    ironic?: IronicApi;
+    overrides?: RuntimeOverrides;
+    port?: number;
+  } = {},
+): Promise<TestStack> {
+  const logger = new RecordingLogger();
+  const stack = await startLocalStack({
+    port: options.port ?? 0,
+    cleanUpPeriodSeconds: 0,
+    env: {
+      NODE_CACHE_TABLE: `api-${randomUUID()}`,
+      INTROSPECTION_DATA_BUCKET: inject('introspectionDataBucket'),
+      DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
+      S3_ENDPOINT: inject('s3Endpoint'),
+      ...options.env,
+    },
+    overrides: {
+      logger,
+      jobRetryDelayMs: 10,
+      ironicRetryDelayMs: 10,
+      ...(options.ironic ? { ironic: options.ironic } : {}),
+      ...options.overrides,
+    },
+  });
+  return {
+    ...stack,
+    logger,
+    async call(method, path, callOptions = {}) {
+      const body = callOptions.body;
+      const response = await fetch(`${stack.url}${path}`, {
+        method,
+        headers: callOptions.headers ?? {},
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, headers: response.headers, json, text };
+    },
+  };
+}
+
+/** The sample inventory's ramdisk callback, for a node with these MACs and BMC address. */
+export async function ramdiskCallback(macs: [string, string], bmc: string): Promise<Record<string, unknown>> {
+  return sampleCallback(macs, bmc);
+}
