@@ -12,6 +12,8 @@ const root = resolve(import.meta.dirname, '../..');
 const script = join(root, 'scripts/ironic-standalone.sh');
 
 export const BASIC_USER = 'inspector';
+/** Where the Ironic on 6387 expects the inspector API. */
+export const INSPECTOR_TEST_PORT = 5057;
 export const BASIC_PASSWORD = 'correct horse battery staple';
 
 declare module 'vitest' {
@@ -19,6 +21,8 @@ declare module 'vitest' {
     ironicUrl: string;
     ironicBasicUrl: string;
     ironicBasicCredentials: { username: string; password: string };
+    ironicWithInspectorUrl: string;
+    inspectorTestPort: number;
   }
 }
 
@@ -62,6 +66,8 @@ export async function setup(project: TestProject): Promise<void> {
     env: { IRONIC_AUTH: 'http_basic', IRONIC_HTPASSWD: htpasswd },
     started: false,
   });
+  // Ironic whose `inspector` inspect interface calls the stack the end-to-end test runs on 5057.
+  instances.push({ port: 6387, env: { INSPECTOR_URL: `http://127.0.0.1:${INSPECTOR_TEST_PORT}` }, started: false });
   for (const instance of instances) {
     const running = run('status', instance);
     run('start', instance);
@@ -70,6 +76,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('ironicUrl', 'http://127.0.0.1:6385');
   project.provide('ironicBasicUrl', 'http://127.0.0.1:6386');
   project.provide('ironicBasicCredentials', { username: BASIC_USER, password: BASIC_PASSWORD });
+  project.provide('ironicWithInspectorUrl', 'http://127.0.0.1:6387');
+  project.provide('inspectorTestPort', INSPECTOR_TEST_PORT);
 }
 
 export async function teardown(): Promise<void> {
