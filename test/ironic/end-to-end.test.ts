@@ -41,7 +41,12 @@ describe('openstacksdk against the local stack', () => {
     await provision(ironic, node.uuid, [['manage', 'manageable']]);
     const callback = join(tmpdir(), `callback-${node.uuid}.json`);
     writeFileSync(callback, JSON.stringify(await ramdiskCallback(macs, bmc)));
-    return { node, macs, bmc, env: { INSPECTOR_URL: stack.url, IRONIC_URL: inject('ironicUrl'), NODE: node.uuid, CALLBACK: callback } };
+    return {
+      node,
+      macs,
+      bmc,
+      env: { INSPECTOR_URL: stack.url, IRONIC_URL: inject('ironicUrl'), NODE: node.uuid, CALLBACK: callback },
+    };
   }
 
   it('start, status, wait, data, unprocessed data and list', async () => {
@@ -51,12 +56,25 @@ describe('openstacksdk against the local stack', () => {
     expect(['starting', 'waiting']).toContain(seen.after_start);
     expect(seen.callback).toEqual([200, { uuid: node.uuid }]);
     expect(seen.finished).toEqual({ state: 'finished', is_finished: true, error: null });
-    expect(seen.data).toEqual({ cpus: 4, memory_mb: 8192, local_gb: 49, cpu_arch: 'x86_64', macs: [macs[0]] });
-    expect(seen.data_keys).toEqual(expect.arrayContaining(['all_interfaces', 'interfaces', 'inventory', 'root_disk']));
+    expect(seen.data).toEqual({
+      cpus: 4,
+      memory_mb: 8192,
+      local_gb: 49,
+      cpu_arch: 'x86_64',
+      macs: [macs[0]],
+    });
+    expect(seen.data_keys).toEqual(
+      expect.arrayContaining(['all_interfaces', 'interfaces', 'inventory', 'root_disk']),
+    );
     expect(seen.unprocessed_keys).not.toContain('all_interfaces');
     expect(seen.listed).toContain(node.uuid);
     const inIronic = await testIronic().getNode(node.uuid);
-    expect(inIronic.properties).toMatchObject({ cpus: '4', memory_mb: '8192', local_gb: '49', cpu_arch: 'x86_64' });
+    expect(inIronic.properties).toMatchObject({
+      cpus: '4',
+      memory_mb: '8192',
+      local_gb: '49',
+      cpu_arch: 'x86_64',
+    });
     expect(inIronic.power_state).toBe('power off');
   });
 
@@ -82,7 +100,10 @@ describe('Ironic with inspect_interface = inspector', () => {
     const ironic = new IronicClient({ url: ironicUrl(), lockedBackoffMs: 200 });
     const macs: [string, string] = [uniqueMac(), uniqueMac()];
     const bmc = `198.51.100.${Math.floor(Math.random() * 200) + 20}`;
-    const node = await createTestNode(ironic, { driver_info: { ipmi_address: bmc }, inspect_interface: 'inspector' });
+    const node = await createTestNode(ironic, {
+      driver_info: { ipmi_address: bmc },
+      inspect_interface: 'inspector',
+    });
     for (const mac of macs) await ironic.createPort({ nodeUuid: node.uuid, address: mac });
     await provision(ironic, node.uuid, [['manage', 'manageable']]);
 

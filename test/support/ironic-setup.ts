@@ -67,7 +67,11 @@ export async function setup(project: TestProject): Promise<void> {
     started: false,
   });
   // Ironic whose `inspector` inspect interface calls the stack the end-to-end test runs on 5057.
-  instances.push({ port: 6387, env: { INSPECTOR_URL: `http://127.0.0.1:${INSPECTOR_TEST_PORT}` }, started: false });
+  instances.push({
+    port: 6387,
+    env: { INSPECTOR_URL: `http://127.0.0.1:${INSPECTOR_TEST_PORT}` },
+    started: false,
+  });
   for (const instance of instances) {
     const running = run('status', instance);
     run('start', instance);

@@ -10,9 +10,19 @@ import { ramdiskCallback, startTestStack, type TestStack } from '#test/support/s
 
 const ironic = new FakeIronic();
 let stack: TestStack;
+const counted: Record<string, number> = {};
 
 beforeAll(async () => {
-  stack = await startTestStack({ ironic });
+  stack = await startTestStack({
+    ironic,
+    overrides: {
+      metrics: {
+        count(name, value = 1) {
+          counted[name] = (counted[name] ?? 0) + value;
+        },
+      },
+    },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -623,6 +633,22 @@ describe('introspection data and reapply', () => {
   });
 });
 
+describe('metrics', () => {
+  it('counts introspections started, finished, failed and timed out, and lookup failures', async () => {
+    const before = { ...counted };
+    const n = await introspected();
+    expect(counted.IntrospectionsStarted).toBe((before.IntrospectionsStarted ?? 0) + 1);
+    expect(counted.IntrospectionsFinished).toBe((before.IntrospectionsFinished ?? 0) + 1);
+    await stack.call('POST', '/v1/continue', { body: await ramdiskCallback(n.macs, n.bmc) });
+    expect(counted.LookupFailures).toBe((before.LookupFailures ?? 0) + 1);
+    const { node } = ironicNode();
+    await stack.call('POST', `/v1/introspection/${node.uuid}?manage_boot=0`);
+    await stack.call('POST', `/v1/introspection/${node.uuid}/abort`);
+    await stack.idle();
+    expect(counted.IntrospectionsFailed).toBe((before.IntrospectionsFailed ?? 0) + 1);
+  });
+});
+
 describe('clean-up', () => {
   it('times out a node whose ramdisk never called back, and drops nodes Ironic no longer has', async () => {
     const { node } = ironicNode();
@@ -640,5 +666,6 @@ describe('clean-up', () => {
       error: 'Introspection timeout',
     });
     expect((await stack.call('GET', `/v1/introspection/${gone}`)).status).toBe(404);
+    expect(counted.IntrospectionsTimedOut).toBeGreaterThanOrEqual(1);
   });
 });
