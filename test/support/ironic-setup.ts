@@ -73,9 +73,17 @@ export async function setup(project: TestProject): Promise<void> {
     started: false,
   });
   for (const instance of instances) {
-    const running = run('status', instance);
+    // An Ironic already answering on the port (this script's from another checkout, or the
+    // developer's) is reused and left running.
+    const answering = await fetch(`http://127.0.0.1:${instance.port}/`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (answering) {
+      console.error(`ironic-setup: reusing the Ironic already answering on port ${instance.port}`);
+      continue;
+    }
     run('start', instance);
-    instance.started = !running;
+    instance.started = true;
   }
   project.provide('ironicUrl', 'http://127.0.0.1:6385');
   project.provide('ironicBasicUrl', 'http://127.0.0.1:6386');
