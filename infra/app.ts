@@ -1,0 +1,55 @@
+/**
+ * The CDK app (`npx cdk synth` / `npx cdk deploy`, or `npm run synth`). Props come from CDK context
+ * (`-c key=value` or `cdk.json`), so a deploy needs no code change:
+ *
+ * `ironicUrl` (required to deploy), `auth` (`iam` | `keystone` | `http_basic` | `noauth`),
+ * `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
+ * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `vpcId` with `subnetIds`
+ * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`.
+ *
+ * cdk-nag's AwsSolutions checks run at every synth; an unacknowledged finding fails it.
+ */
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { type ApiAuthMode, ServerlessInspectorStack } from './inspector-stack.ts';
+
+const app = new App();
+const ctx = (key: string): string | undefined => {
+  const value = app.node.tryGetContext(key) as unknown;
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+};
+const list = (key: string) =>
+  (ctx(key) ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+
+new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
+  description: 'Serverless Inspector: ironic-inspector on AWS Lambda, DynamoDB and S3',
+  ironicUrl: ctx('ironicUrl') ?? 'http://ironic.invalid:6385',
+  auth: (ctx('auth') ?? 'iam') as ApiAuthMode,
+  ...(ctx('keystoneAuthUrl') ? { keystoneAuthUrl: ctx('keystoneAuthUrl') as string } : {}),
+  ironicAuthType: (ctx('ironicAuthType') ?? 'none') as 'none' | 'http_basic' | 'keystone',
+  ...(ctx('ironicCredentialsSecretArn')
+    ? { ironicCredentialsSecretArn: ctx('ironicCredentialsSecretArn') as string }
+    : {}),
+  deletionProtection: ctx('deletionProtection') !== 'false',
+  cleanUpPeriod: Duration.minutes(Number(ctx('cleanUpPeriodMinutes') ?? 1)),
+  introspectionTimeout: Duration.seconds(Number(ctx('introspectionTimeoutSeconds') ?? 3600)),
+  ...(ctx('vpcId')
+    ? {
+        network: {
+          vpcId: ctx('vpcId') as string,
+          availabilityZones: list('availabilityZones'),
+          subnetIds: list('subnetIds'),
+          securityGroupIds: list('securityGroupIds'),
+        },
+      }
+    : {}),
+  ...(ctx('alarmTopicArn')
+    ? { alarmTopic: Topic.fromTopicArn(app, 'AlarmTopic', ctx('alarmTopicArn') as string) }
+    : {}),
+});
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
