@@ -11,13 +11,17 @@ import type {
 import { KeystoneTokenValidator } from '#lib/auth/keystone-tokens.ts';
 import { logger } from '#lib/observability.ts';
 
-let validator: KeystoneTokenValidator | undefined;
+let shared: KeystoneTokenValidator | undefined;
+
+function validator(): KeystoneTokenValidator {
+  shared ??= new KeystoneTokenValidator(process.env.KEYSTONE_AUTH_URL ?? '');
+  return shared;
+}
 
 /** The decision for one request (tests pass their own validator). */
 export async function authorizeKeystone(
   event: APIGatewayRequestAuthorizerEventV2,
-  tokens: KeystoneTokenValidator = (validator ??=
-    new KeystoneTokenValidator(process.env.KEYSTONE_AUTH_URL ?? '')),
+  tokens: KeystoneTokenValidator = validator(),
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<{ user: string }>> {
   const token = event.headers?.['x-auth-token'] ?? event.headers?.['X-Auth-Token'];
   const decision = await tokens.authorize(token, event.requestContext.http.method);
