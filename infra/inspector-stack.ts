@@ -467,7 +467,7 @@ export class ServerlessInspectorStack extends Stack {
     for (const [method, path] of publicRoutes) {
       this.httpApi.addRoutes({ path, methods: [method], integration, authorizer: new HttpNoneAuthorizer() });
     }
-    this.httpApi.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration, authorizer });
+    // Everything else is the `$default` route (from defaultIntegration), behind the authorizer.
     Validations.of(this.httpApi).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:

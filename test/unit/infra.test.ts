@@ -1,0 +1,392 @@
+/**
+ * The CDK stack, checked with aws-cdk-lib/assertions: resources and their secure settings, each
+ * function's grants, the schedule, the alarms, public versus protected routes for every auth mode, the
+ * handlers' environment, and cdk-nag's AwsSolutions checks passing (no unacknowledged finding).
+ */
+
+import { existsSync, readdirSync } from 'node:fs';
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import {
+  type ApiAuthMode,
+  type ServerlessInspectorProps,
+  ServerlessInspectorStack,
+} from '../../infra/inspector-stack.ts';
+
+/** Synthesize a stack (without bundling: assets are checked by the full synth test below). */
+function synth(props: Partial<ServerlessInspectorProps> = {}, bundle = false) {
+  const app = new App({ context: bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ServerlessInspectorStack(app, 'Inspector', {
+    ironicUrl: 'https://ironic.example.com:6385',
+    ...props,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const assembly = app.synth();
+  return { app, stack, template: Template.fromStack(stack), assembly };
+}
+
+const defaultStack = synth();
+const t = defaultStack.template;
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+/** Every action granted to a function's role (all its inline policies). */
+function actionsOf(template: Template, functionPrefix: string): string[] {
+  const roles = template.findResources('AWS::IAM::Role');
+  const roleId = Object.keys(roles).find((id) => id.startsWith(`${functionPrefix}FunctionServiceRole`));
+  expect(roleId).toBeDefined();
+  const policies = template.findResources('AWS::IAM::Policy');
+  const actions: string[] = [];
+  for (const policy of Object.values(policies)) {
+    const roleRefs = JSON.stringify(policy.Properties.Roles);
+    if (!roleRefs.includes(roleId as string)) continue;
+    for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
+      actions.push(...(Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
+    }
+  }
+  return [...new Set(actions)].sort();
+}
+
+function functionEnv(template: Template, functionPrefix: string): Record<string, unknown> {
+  const functions = template.findResources('AWS::Lambda::Function');
+  const id = Object.keys(functions).find((k) => k.startsWith(`${functionPrefix}Function`));
+  expect(id).toBeDefined();
+  return (functions[id as string]?.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+}
+
+describe('resources', () => {
+  it('the node cache table: on demand, PITR, deletion protection, its indexes and TTL', () => {
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({ IndexName: 'nodes-by-state', Projection: { ProjectionType: 'ALL' } }),
+        Match.objectLike({
+          IndexName: 'lookup-attributes',
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['node_uuid'] },
+        }),
+      ]),
+      Replicas: [
+        Match.objectLike({
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        }),
+      ],
+    });
+    t.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain' });
+  });
+
+  it('the data bucket: encrypted, private, TLS only, versioned with a lifecycle, access-logged', () => {
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]),
+      },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'introspection-data/' }),
+    });
+    const policies = t.findResources('AWS::S3::BucketPolicy');
+    expect(Object.keys(policies)).toHaveLength(2);
+    for (const policy of Object.values(policies)) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('the worker queue: encrypted, TLS only, a dead-letter queue after 5 receives', () => {
+    t.resourceCountIs('AWS::SQS::Queue', 2);
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('functions: Node.js 24 on ARM64, source maps, explicit log retention', () => {
+    const functions = t.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(3);
+    for (const f of Object.values(functions)) {
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+      });
+      expect(f.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+    t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    expect(Object.keys(t.findResources('AWS::Logs::LogGroup'))).toHaveLength(4); // 3 functions + API access log
+  });
+
+  it('the API: HTTP API, throttled, with JSON access logs', () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('the clean-up runs every minute (the smallest EventBridge rate; upstream: 60 s)', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CleanUpFunction'), 'Arn'] } }),
+      ],
+    });
+    const custom = synth({ cleanUpPeriod: Duration.minutes(5) }).template;
+    custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+  });
+
+  it('alarms: dead letters, API 5xx, and errors and throttles of every function', () => {
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 3 * 2);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway' });
+    for (const metric of ['Errors', 'Throttles']) {
+      const alarms = t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metric } });
+      expect(Object.keys(alarms)).toHaveLength(3);
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it('api: node cache items, data objects, sending jobs; no Scan, no wildcard actions', () => {
+    expect(actionsOf(t, 'Api')).toEqual(
+      [
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        'sqs:SendMessage',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+  });
+
+  it('worker: node cache items, reading and writing data, consuming jobs; it sends none', () => {
+    const actions = actionsOf(t, 'Worker');
+    expect(actions).toEqual(
+      expect.arrayContaining(['s3:GetObject', 's3:PutObject', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+    );
+    expect(actions).not.toContain('s3:DeleteObject');
+    expect(actions).not.toContain('sqs:SendMessage');
+  });
+
+  it('clean-up: node cache items and deleting data only', () => {
+    expect(actionsOf(t, 'CleanUp')).toEqual(
+      [
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        's3:DeleteObject',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+  });
+
+  it('no function may Scan or use a wildcard action; the Ironic secret is readable only when used', () => {
+    for (const f of ['Api', 'Worker', 'CleanUp']) {
+      const actions = actionsOf(t, f);
+      expect(actions).not.toContain('dynamodb:Scan');
+      expect(actions.some((a) => a.endsWith('*'))).toBe(false);
+      expect(actions).not.toContain('secretsmanager:GetSecretValue');
+    }
+    const withSecret = synth({ ironicAuthType: 'keystone' }).template;
+    for (const f of ['Api', 'Worker', 'CleanUp'])
+      expect(actionsOf(withSecret, f)).toContain('secretsmanager:GetSecretValue');
+    withSecret.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+});
+
+describe('environment of the handlers', () => {
+  it('every function knows the table, the bucket, Ironic and the lease; only the api knows the queue', () => {
+    for (const f of ['Api', 'Worker', 'CleanUp']) {
+      const env = functionEnv(t, f);
+      expect(env).toMatchObject({
+        NODE_CACHE_TABLE: { Ref: expect.stringMatching(/^NodeCache/) },
+        INTROSPECTION_DATA_BUCKET: { Ref: expect.stringMatching(/^IntrospectionData/) },
+        IRONIC_URL: 'https://ironic.example.com:6385',
+        IRONIC_AUTH_TYPE: 'none',
+        INSPECTOR_TIMEOUT: '3600',
+        NODE_LEASE_SECONDS: '120',
+        POWERTOOLS_SERVICE_NAME: 'serverless-inspector',
+      });
+      expect('WORKER_QUEUE_URL' in env).toBe(f === 'Api');
+    }
+  });
+
+  it('the lease outlives every function that takes one', () => {
+    const functions = Object.values(t.findResources('AWS::Lambda::Function'));
+    const longest = Math.max(...functions.map((f) => Number(f.Properties.Timeout)));
+    expect(longest).toBeLessThan(Number(functionEnv(t, 'Api').NODE_LEASE_SECONDS));
+  });
+
+  it('optional VPC placement', () => {
+    const inVpc = synth({
+      network: {
+        vpcId: 'vpc-0123456789abcdef0',
+        availabilityZones: ['eu-west-1a'],
+        subnetIds: ['subnet-0123456789abcdef0'],
+        securityGroupIds: ['sg-0123456789abcdef0'],
+      },
+    }).template;
+    const functions = Object.values(inVpc.findResources('AWS::Lambda::Function'));
+    for (const f of functions) {
+      expect(f.Properties.VpcConfig).toEqual({
+        SubnetIds: ['subnet-0123456789abcdef0'],
+        SecurityGroupIds: ['sg-0123456789abcdef0'],
+      });
+    }
+  });
+
+  it('deletionProtection: false lets the table and bucket go with the stack', () => {
+    const dev = synth({ deletionProtection: false }).template;
+    dev.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
+    dev.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })],
+    });
+  });
+});
+
+describe('authentication modes', () => {
+  const publicRoutes = ['GET /', 'GET /{version}', 'POST /v1/continue'];
+  const routes = (template: Template) =>
+    Object.fromEntries(
+      Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => [
+        r.Properties.RouteKey,
+        r.Properties,
+      ]),
+    );
+
+  const modes: Array<[ApiAuthMode, string, Partial<ServerlessInspectorProps>]> = [
+    ['iam', 'AWS_IAM', {}],
+    ['http_basic', 'CUSTOM', {}],
+    ['keystone', 'CUSTOM', { keystoneAuthUrl: 'https://keystone.example.com/v3' }],
+    ['noauth', 'NONE', {}],
+  ];
+  for (const [auth, type, extra] of modes) {
+    it(`${auth}: the three upstream public routes stay public; everything else is ${type}`, () => {
+      const { template } = synth({ auth, ...extra });
+      const byKey = routes(template);
+      expect(Object.keys(byKey).sort()).toEqual([...publicRoutes, '$default'].sort());
+      for (const key of publicRoutes) expect(byKey[key]?.AuthorizationType).toBe('NONE');
+      expect(byKey.$default?.AuthorizationType).toBe(type);
+    });
+  }
+
+  it('http_basic: a Lambda authorizer reading the htpasswd secret, cached per Authorization header', () => {
+    const { template } = synth({ auth: 'http_basic' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+    });
+    expect(actionsOf(template, 'BasicAuthorizer')).toContain('secretsmanager:GetSecretValue');
+    expect(functionEnv(template, 'BasicAuthorizer').HTPASSWD_SECRET_ID).toBeDefined();
+  });
+
+  it('keystone: a Lambda authorizer keyed by token and method; it needs the Keystone URL', () => {
+    const { template } = synth({ auth: 'keystone', keystoneAuthUrl: 'https://keystone.example.com/v3' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      IdentitySource: ['$request.header.X-Auth-Token', '$context.httpMethod'],
+    });
+    expect(functionEnv(template, 'KeystoneAuthorizer').KEYSTONE_AUTH_URL).toBe(
+      'https://keystone.example.com/v3',
+    );
+    expect(actionsOf(template, 'KeystoneAuthorizer')).not.toContain('secretsmanager:GetSecretValue');
+    expect(() => synth({ auth: 'keystone' })).toThrow('auth: keystone needs keystoneAuthUrl');
+  });
+
+  it('noauth warns at synth', () => {
+    const { stack } = synth({ auth: 'noauth' });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('no authentication'));
+  });
+});
+
+describe('cdk-nag and bundling', () => {
+  it('AwsSolutions checks pass for every mode: no unacknowledged finding', () => {
+    for (const auth of ['iam', 'http_basic', 'noauth'] as const) {
+      expect(() => synth({ auth, ironicAuthType: 'http_basic' })).not.toThrow();
+    }
+    expect(() =>
+      synth({
+        auth: 'keystone',
+        keystoneAuthUrl: 'https://keystone.example.com/v3',
+        network: {
+          vpcId: 'vpc-0123456789abcdef0',
+          availabilityZones: ['eu-west-1a'],
+          subnetIds: ['subnet-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+        },
+      }),
+    ).not.toThrow();
+  });
+
+  it('the checks are live: an unacknowledged wildcard fails the synth', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new ServerlessInspectorStack(app, 'Inspector', { ironicUrl: 'https://ironic.example.com' });
+    stack.api.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions/);
+  });
+
+  it('every acknowledgement carries a reason', () => {
+    const { app } = synth({ auth: 'http_basic', ironicAuthType: 'keystone' });
+    const reasons: string[] = [];
+    for (const construct of app.node.findAll()) {
+      for (const entry of construct.node.metadata) {
+        const data = entry.data as { reason?: string } | undefined;
+        if (typeof data === 'object' && data !== null && 'reason' in data) reasons.push(String(data.reason));
+      }
+    }
+    for (const reason of reasons) expect(reason.length).toBeGreaterThan(30);
+  });
+
+  it('the real synth bundles every handler as an ESM asset with a source map', { timeout: 120_000 }, () => {
+    const { assembly } = synth(
+      { auth: 'keystone', keystoneAuthUrl: 'https://keystone.example.com/v3' },
+      true,
+    );
+    const assets = readdirSync(assembly.directory).filter((d) => d.startsWith('asset.'));
+    expect(assets.length).toBeGreaterThanOrEqual(4);
+    for (const asset of assets) {
+      const dir = `${assembly.directory}/${asset}`;
+      if (!existsSync(`${dir}/index.mjs`)) continue;
+      expect(existsSync(`${dir}/index.mjs.map`)).toBe(true);
+    }
+  });
+});
