@@ -127,6 +127,29 @@ export interface NetworkAttributes {
   readonly securityGroupIds: string[];
 }
 
+/**
+ * What every function of the stack shares: the AWS managed execution policies (logs, and ENIs in a
+ * VPC) and X-Ray's resource-less permissions.
+ */
+function acknowledgeFunctionBasics(f: InspectorFunction): void {
+  Validations.of(f).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS managed basic execution policy only lets the function write its own CloudWatch logs.',
+    },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason:
+        'The AWS managed VPC access policy only lets the function manage its own network interfaces in the VPC.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing (PutTraceSegments, PutTelemetryRecords) does not support resource-level permissions.',
+    },
+  );
+}
+
 /** The lease outlives every function that takes one (longest: 60 s), so holders never renew it. */
 const LEASE_SECONDS = 120;
 const API_TIMEOUT = Duration.seconds(29);
@@ -335,17 +358,8 @@ export class ServerlessInspectorStack extends Stack {
     const bucketId = logicalId(this.bucket);
     for (const f of [this.api, this.worker, this.cleanUp]) {
       if (ironicSecret) grant(f, ['secretsmanager:GetSecretValue'], [ironicSecret.secretArn]);
+      acknowledgeFunctionBasics(f);
       Validations.of(f).acknowledge(
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason:
-            'The AWS managed basic execution policy only lets the function write its own CloudWatch logs.',
-        },
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-          reason:
-            'The AWS managed VPC access policy only lets the function manage its own network interfaces in the VPC.',
-        },
         {
           id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
           reason:
@@ -355,11 +369,6 @@ export class ServerlessInspectorStack extends Stack {
           id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/inspector_data-*]`,
           reason:
             'Introspection data objects are named per node (inspector_data-<uuid>); the wildcard is limited to those objects of this bucket.',
-        },
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'X-Ray tracing (PutTraceSegments, PutTelemetryRecords) does not support resource-level permissions.',
         },
       );
     }
@@ -418,25 +427,7 @@ export class ServerlessInspectorStack extends Stack {
         break;
       }
     }
-    if (this.authorizer) {
-      Validations.of(this.authorizer).acknowledge(
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason:
-            'The AWS managed basic execution policy only lets the function write its own CloudWatch logs.',
-        },
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-          reason:
-            'The AWS managed VPC access policy only lets the function manage its own network interfaces in the VPC.',
-        },
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'X-Ray tracing (PutTraceSegments, PutTelemetryRecords) does not support resource-level permissions.',
-        },
-      );
-    }
+    if (this.authorizer) acknowledgeFunctionBasics(this.authorizer);
 
     this.httpApi = new HttpApi(this, 'InspectorApi', {
       description: "Serverless Inspector: ironic-inspector's v1 API",

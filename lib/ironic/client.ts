@@ -225,39 +225,36 @@ export class IronicClient implements IronicApi {
   }
 
   async listNodes(options: { fields?: readonly string[]; pageSize?: number } = {}): Promise<IronicNode[]> {
-    const nodes: IronicNode[] = [];
-    let page = await this.#call('GET', '/v1/nodes', {
-      query: {
-        ...(options.fields ? { fields: withUuid(options.fields) } : { detail: 'true' }),
-        limit: options.pageSize?.toString(),
-      },
-      schema: nodeList,
+    return this.#allPages('/v1/nodes', nodeList, (page) => page.nodes, {
+      ...(options.fields ? { fields: withUuid(options.fields) } : { detail: 'true' }),
+      limit: options.pageSize?.toString(),
     });
-    nodes.push(...page.nodes);
-    while (page.next !== undefined) {
-      page = await this.#call('GET', page.next, { schema: nodeList });
-      nodes.push(...page.nodes);
-    }
-    return nodes;
   }
 
   async listPorts(filter: { node?: string; address?: string; pageSize?: number }): Promise<IronicPort[]> {
-    const ports: IronicPort[] = [];
-    let page = await this.#call('GET', '/v1/ports', {
-      query: {
-        node: filter.node,
-        address: filter.address,
-        detail: 'true',
-        limit: filter.pageSize?.toString(),
-      },
-      schema: portList,
+    return this.#allPages('/v1/ports', portList, (page) => page.ports, {
+      node: filter.node,
+      address: filter.address,
+      detail: 'true',
+      limit: filter.pageSize?.toString(),
     });
-    ports.push(...page.ports);
+  }
+
+  /** A list call and every page after it, following Ironic's `next` links (full URLs). */
+  async #allPages<P extends { next?: string | undefined }, T>(
+    path: string,
+    schema: z.ZodType<P>,
+    items: (page: P) => T[],
+    query: Record<string, string | undefined>,
+  ): Promise<T[]> {
+    const all: T[] = [];
+    let page = await this.#call('GET', path, { query, schema });
+    all.push(...items(page));
     while (page.next !== undefined) {
-      page = await this.#call('GET', page.next, { schema: portList });
-      ports.push(...page.ports);
+      page = await this.#call('GET', page.next, { schema });
+      all.push(...items(page));
     }
-    return ports;
+    return all;
   }
 
   async createPort(port: NewPort): Promise<IronicPort> {
