@@ -7,6 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { checkPolicy, type PolicyRule } from '#lib/auth/policy.ts';
 import { InspectorError } from '#lib/errors.ts';
 import {
   type ApiRequest,
@@ -33,6 +34,8 @@ type RouteHandler = (request: ApiRequest, params: string[], rt: InspectorRuntime
 interface Route {
   readonly method: string;
   readonly pattern: RegExp;
+  /** Upstream's policy rule for the route. */
+  readonly rule: PolicyRule;
   readonly handle: RouteHandler;
 }
 
@@ -42,6 +45,7 @@ const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/$/,
+    rule: 'public',
     handle: async (request) =>
       json(200, {
         versions: [
@@ -52,12 +56,14 @@ const routes: Route[] = [
   {
     method: 'POST',
     pattern: /^\/v1\/continue$/,
+    rule: 'public',
     handle: async (request, _params, rt) =>
       json(200, await rt.inspector.continueIntrospection(continueBody(request))),
   },
   {
     method: 'GET',
     pattern: /^\/v1\/introspection$/,
+    rule: 'introspection:status',
     handle: async (request, _params, rt) => {
       const query = parseOr400(listQuery(rt.config.apiMaxLimit), request.query);
       const nodes = await rt.inspector.list({
@@ -74,6 +80,7 @@ const routes: Route[] = [
   {
     method: 'POST',
     pattern: /^\/v1\/introspection\/([^/]+)$/,
+    rule: 'introspection:start',
     handle: async (request, [nodeId], rt) => {
       const manageBoot = parseOr400(manageBootQuery, request.query.manage_boot);
       if (manageBoot && !rt.config.canManageBoot) {
@@ -88,6 +95,7 @@ const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/v1\/introspection\/([^/]+)$/,
+    rule: 'introspection:status',
     handle: async (request, [nodeId], rt) => {
       const nodeInfo = await rt.inspector.status(nodeId as string);
       return json(200, statusBody(nodeInfo, await nodeInfo.state(), request.root));
@@ -96,6 +104,7 @@ const routes: Route[] = [
   {
     method: 'POST',
     pattern: /^\/v1\/introspection\/([^/]+)\/abort$/,
+    rule: 'introspection:abort',
     handle: async (_request, [nodeId], rt) => {
       await rt.inspector.abort(nodeId as string);
       return ACCEPTED();
@@ -104,18 +113,21 @@ const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/v1\/introspection\/([^/]+)\/data$/,
+    rule: 'introspection:data',
     handle: async (_request, [nodeId], rt) =>
       json(200, await rt.inspector.introspectionData(nodeId as string, true)),
   },
   {
     method: 'GET',
     pattern: /^\/v1\/introspection\/([^/]+)\/data\/unprocessed$/,
+    rule: 'introspection:data',
     handle: async (_request, [nodeId], rt) =>
       json(200, await rt.inspector.introspectionData(nodeId as string, false)),
   },
   {
     method: 'POST',
     pattern: /^\/v1\/introspection\/([^/]+)\/data\/unprocessed$/,
+    rule: 'introspection:reapply',
     handle: async (request, [nodeId], rt) => {
       await rt.inspector.reapply(nodeId as string, jsonBody(request));
       return ACCEPTED();
@@ -124,6 +136,7 @@ const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/([^/]+)$/,
+    rule: 'public',
     handle: async (request, [version]) => {
       if (version !== 'v1') throw new InspectorError(`Version ${version} not found.`, 404);
       const resources = ['continue', 'introspection'].map((name) => ({
@@ -169,6 +182,7 @@ export async function answer(
       continue;
     }
     try {
+      checkPolicy(rt.config.apiAuthStrategy, route.rule, request.identity);
       const params = match.slice(1).map((p) => decodeURIComponent(p));
       const response = await route.handle(request, params, rt);
       if (Buffer.byteLength(response.body) > rt.config.maxBodyBytes) {

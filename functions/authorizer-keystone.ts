@@ -1,14 +1,16 @@
 /**
  * The HTTP API Lambda authorizer for `keystone`: validates `X-Auth-Token` against Keystone
- * (`KEYSTONE_AUTH_URL`) and applies upstream's default policy (readers may read, `admin`/`service`
- * may act). Valid tokens are cached in the container until they expire (five minutes at most); API
- * Gateway also caches the answer per token and method.
+ * (`KEYSTONE_AUTH_URL`) and passes the caller's roles and scope on; the api applies upstream's policy
+ * per route and answers 401/403 in the inspector's format (upstream's delayed auth decision). Valid
+ * tokens are cached in the container until they expire (five minutes at most); API Gateway also
+ * caches the identity per token.
  */
 import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
 import { KeystoneTokenValidator } from '#lib/auth/keystone-tokens.ts';
+import { authorizerContext } from '#lib/auth/policy.ts';
 import { logger } from '#lib/observability.ts';
 
 let shared: KeystoneTokenValidator | undefined;
@@ -18,18 +20,15 @@ function validator(): KeystoneTokenValidator {
   return shared;
 }
 
-/** The decision for one request (tests pass their own validator). */
+/** The identity of one request (tests pass their own validator). */
 export async function authorizeKeystone(
   event: APIGatewayRequestAuthorizerEventV2,
   tokens: KeystoneTokenValidator = validator(),
-): Promise<APIGatewaySimpleAuthorizerWithContextResult<{ user: string }>> {
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>> {
   const token = event.headers?.['x-auth-token'] ?? event.headers?.['X-Auth-Token'];
-  const decision = await tokens.authorize(token, event.requestContext.http.method);
-  if (!decision.allowed) {
-    logger.info('Keystone authorization refused', { reason: decision.reason, route: event.routeKey });
-    return { isAuthorized: false, context: { user: '' } };
-  }
-  return { isAuthorized: true, context: { user: decision.user } };
+  const identity = await tokens.identify(token);
+  if (identity.status !== 'Confirmed') logger.info('Keystone token refused', { route: event.routeKey });
+  return { isAuthorized: true, context: { ...authorizerContext(identity), user: identity.user ?? '' } };
 }
 
 export const handler = (event: APIGatewayRequestAuthorizerEventV2) => authorizeKeystone(event);

@@ -18,6 +18,8 @@
  * | `IPMI_ADDRESS_FIELDS` | `redfish_address,ilo_address,drac_host,drac_address,ibmc_address` | `[DEFAULT]ipmi_address_fields` |
  * | `UPDATE_PXE_ENABLED` | `true` | `[processing]update_pxe_enabled` |
  * | `CAN_MANAGE_BOOT` | `true` | `[DEFAULT]can_manage_boot` |
+ * | `API_AUTH_STRATEGY` | `noauth` (the stack sets it) | `[DEFAULT]auth_strategy` |
+ * | `INTROSPECTION_DELAY` | 5 (s; 0 disables) | `[DEFAULT]introspection_delay` |
  * | `API_MAX_LIMIT` | 1000 | `[DEFAULT]api_max_limit` |
  * | `DEBUG` | `false` | `[DEFAULT]debug` (500 answers name the exception) |
  * | `MAX_BODY_BYTES` | 6000000 | (Lambda's payload limit; larger bodies are 413) |
@@ -95,6 +97,8 @@ const schema = z.object({
     ),
   UPDATE_PXE_ENABLED: z.enum(['true', 'false']).default('true'),
   CAN_MANAGE_BOOT: z.enum(['true', 'false']).default('true'),
+  API_AUTH_STRATEGY: z.enum(['noauth', 'http_basic', 'keystone', 'iam']).default('noauth'),
+  INTROSPECTION_DELAY: integer(5, 0, 900),
   API_MAX_LIMIT: integer(1000, 1, 100000),
   DEBUG: z.enum(['true', 'false']).default('false'),
   MAX_BODY_BYTES: integer(6_000_000, 1024, 10_485_760),
@@ -171,6 +175,10 @@ export interface InspectorConfig {
   readonly updatePxeEnabled: boolean;
   /** `[DEFAULT]can_manage_boot`. */
   readonly canManageBoot: boolean;
+  /** `[DEFAULT]auth_strategy` (plus `iam`): how the api checks callers behind API Gateway's authorizer. */
+  readonly apiAuthStrategy: 'noauth' | 'http_basic' | 'keystone' | 'iam';
+  /** `[DEFAULT]introspection_delay`: seconds between power actions (managed boot), across workers. */
+  readonly introspectionDelaySeconds: number;
   /** `[DEFAULT]api_max_limit`. */
   readonly apiMaxLimit: number;
   /** `[DEFAULT]debug`: 500 answers carry the exception class and text. */
@@ -252,6 +260,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     ipmiAddressFields: c.IPMI_ADDRESS_FIELDS,
     updatePxeEnabled: c.UPDATE_PXE_ENABLED === 'true',
     canManageBoot: c.CAN_MANAGE_BOOT === 'true',
+    apiAuthStrategy: c.API_AUTH_STRATEGY,
+    introspectionDelaySeconds: c.INTROSPECTION_DELAY,
     apiMaxLimit: c.API_MAX_LIMIT,
     debug: c.DEBUG === 'true',
     maxBodyBytes: c.MAX_BODY_BYTES,

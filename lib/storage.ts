@@ -148,6 +148,12 @@ export interface NodeStore {
 
   /** Give the lease back if `owner` still holds it; false when it was not `owner`'s any more. */
   releaseLease(uuid: string, owner: string): Promise<boolean>;
+
+  /**
+   * Reserve the next slot for a power action, at least `delayMs` after the previous reservation
+   * (upstream's `introspection_delay`, shared by every worker). Returns when the slot starts (ms).
+   */
+  reservePowerSlot(nowMs: number, delayMs: number): Promise<number>;
 }
 
 /** A JSON object: what the ramdisk posts and what processing produces. */

@@ -176,15 +176,44 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (result.batchItemFailures.length > 0) throw new Error(`job ${job.type} for ${job.uuid} failed`);
   });
 
+  const { isPublicRoute } = await import('#lib/auth/policy.ts');
+  const { errorResponse } = await import('#lib/http/api.ts');
+  // API Gateway's part of authentication: the authorizer runs for protected routes; a missing
+  // identity source is API Gateway's own 401, before any function runs.
+  const authorizer =
+    config.apiAuthStrategy === 'http_basic'
+      ? { header: 'authorization', run: (await import('../functions/authorizer-basic.ts')).handler }
+      : config.apiAuthStrategy === 'keystone'
+        ? { header: 'x-auth-token', run: (await import('../functions/authorizer-keystone.ts')).handler }
+        : undefined;
+
+  async function viaApiGateway(event: APIGatewayProxyEventV2) {
+    const path = event.rawPath.replace(/\/+$/, '') || '/';
+    if (authorizer !== undefined && !isPublicRoute(event.requestContext.http.method, path)) {
+      const identity = event.headers[authorizer.header];
+      if (!identity) {
+        return { statusCode: 401, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Unauthorized"}' };
+      }
+      const decision = await authorizer.run({
+        ...event,
+        type: 'REQUEST',
+        routeArn: 'arn:aws:execute-api:local:000000000000:local/$default',
+        identitySource: [identity],
+      } as unknown as Parameters<typeof authorizer.run>[0]);
+      if (!decision.isAuthorized) {
+        return { statusCode: 403, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Forbidden"}' };
+      }
+      (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: decision.context };
+    }
+    return api.handler(event, lambdaContext('api'));
+  }
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const { text, tooLarge } = await readBody(req);
       const response = tooLarge
-        ? (await import('#lib/http/api.ts')).errorResponse(
-            413,
-            'Request body is larger than the API can carry',
-          )
-        : await api.handler(apiGatewayEvent(req, text), lambdaContext('api'));
+        ? errorResponse(413, 'Request body is larger than the API can carry')
+        : await viaApiGateway(apiGatewayEvent(req, text));
       const body = Buffer.from(response.body ?? '', 'utf8');
       res.writeHead(response.statusCode ?? 200, { ...response.headers, 'Content-Length': body.length });
       res.end(body);

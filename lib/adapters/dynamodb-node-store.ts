@@ -520,6 +520,43 @@ export class DynamoDbNodeStore implements NodeStore {
     }
   }
 
+  /*
+   * The power-action throttle: one item, `next_slot` = when the next reservation may start.
+   *
+   *   idle (next_slot <= now): SET next_slot = now + delay   -> our slot is now
+   *   busy (next_slot > now):  ADD next_slot :delay           -> our slot is the old next_slot
+   *
+   * ADD is atomic, so concurrent reservations each get their own slot, `delay` apart.
+   */
+  async reservePowerSlot(nowMs: number, delayMs: number): Promise<number> {
+    const key = { pk: 'THROTTLE', sk: 'POWER' };
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: key,
+          UpdateExpression: 'SET next_slot = :next',
+          // Prevents two idle-time reservations from both taking "now": only one finds it idle.
+          ConditionExpression: 'attribute_not_exists(next_slot) OR next_slot <= :now',
+          ExpressionAttributeValues: { ':next': nowMs + delayMs, ':now': nowMs },
+        }),
+      );
+      return nowMs;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+    const { Attributes } = await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: key,
+        UpdateExpression: 'ADD next_slot :delay',
+        ExpressionAttributeValues: { ':delay': delayMs },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Math.max(nowMs, Number(Attributes?.next_slot ?? nowMs + delayMs) - delayMs);
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------
 
   #recordItem(record: NodeRecord): Item {

@@ -11,7 +11,7 @@
  * ```
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Job, JobQueue } from '#lib/introspection/jobs.ts';
+import { type Job, type JobQueue, MAX_JOB_DELAY_MS } from '#lib/introspection/jobs.ts';
 import type { Logger } from '#lib/logger.ts';
 
 export class InProcessJobQueue implements JobQueue {
@@ -35,11 +35,13 @@ export class InProcessJobQueue implements JobQueue {
     this.#consumer = consumer;
   }
 
-  async send(job: Job): Promise<void> {
+  async send(job: Job, options: { delayMs?: number } = {}): Promise<void> {
     if (this.#consumer === undefined) throw new Error('The in-process job queue has no consumer');
     const consumer = this.#consumer;
     this.#pending++;
-    setImmediate(() => {
+    const delay = Math.min(MAX_JOB_DELAY_MS, Math.max(0, options.delayMs ?? 0));
+    const later = delay > 0 ? (run: () => void) => setTimeout(run, delay) : setImmediate;
+    later(() => {
       void this.#deliver(job, consumer).finally(() => {
         this.#pending--;
         if (this.#pending === 0) for (const wake of this.#waiters.splice(0)) wake();

@@ -8,7 +8,7 @@
  * ```
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Job, JobQueue } from '#lib/introspection/jobs.ts';
+import { type Job, type JobQueue, MAX_JOB_DELAY_MS } from '#lib/introspection/jobs.ts';
 
 /** SQS implementation of {@link JobQueue}. */
 export class SqsJobQueue implements JobQueue {
@@ -20,11 +20,13 @@ export class SqsJobQueue implements JobQueue {
     this.#queueUrl = queueUrl;
   }
 
-  async send(job: Job): Promise<void> {
+  async send(job: Job, options: { delayMs?: number } = {}): Promise<void> {
+    const delaySeconds = Math.ceil(Math.min(MAX_JOB_DELAY_MS, Math.max(0, options.delayMs ?? 0)) / 1000);
     await this.#sqs.send(
       new SendMessageCommand({
         QueueUrl: this.#queueUrl,
         MessageBody: JSON.stringify(job),
+        ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
         MessageAttributes: { type: { DataType: 'String', StringValue: job.type } },
       }),
     );

@@ -1,16 +1,17 @@
 /**
- * Keystone token validation for the API (upstream's `keystone` strategy with its default policy):
- * a token is checked against Keystone (`GET /v3/auth/tokens`, the token validating itself) and
- * cached until it expires or for at most five minutes; reads need one of the reader roles, every
- * other call `admin` or `service`.
+ * Keystone token validation for the API (upstream's `keystone` strategy): a token is checked
+ * against Keystone (`GET /v3/auth/tokens`, the token validating itself) and the caller's roles and
+ * scope kept, cached until the token expires or for at most five minutes. The policy is applied per
+ * route by the api (`lib/auth/policy.ts`).
  *
  * @example
  * ```ts
  * const validator = new KeystoneTokenValidator('https://keystone.example.com/v3');
- * const decision = await validator.authorize(token, 'POST'); // { allowed: false, reason: 'Access denied by policy' }
+ * const identity = await validator.identify(token); // { status: 'Confirmed', roles: ['admin'], systemScopeAll: false }
  * ```
  */
 import { z } from 'zod';
+import type { CallerIdentity } from '#lib/auth/policy.ts';
 
 const tokenBody = z.object({
   token: z.looseObject({
@@ -18,22 +19,19 @@ const tokenBody = z.object({
     roles: z.array(z.looseObject({ name: z.string() })).default([]),
     user: z.looseObject({ id: z.string(), name: z.string().optional() }).optional(),
     project: z.looseObject({ id: z.string() }).optional(),
+    system: z.looseObject({ all: z.boolean().optional() }).optional(),
   }),
 });
 
-/** Roles allowed to read (status, list) and to act (start, abort, data, reapply). */
-export const READ_ROLES = ['reader', 'member', 'admin', 'service'];
-export const ADMIN_ROLES = ['admin', 'service'];
-
 const MAX_CACHE_MS = 5 * 60_000;
+/** Past this many cached tokens, expired ones are dropped (a long-lived container sees many). */
+const PRUNE_AT = 1000;
 
-export type AuthorizationDecision =
-  | { allowed: true; user: string; roles: string[] }
-  | { allowed: false; reason: 'Authentication required' | 'Access denied by policy' };
+const INVALID: CallerIdentity = { status: 'Invalid', roles: [], systemScopeAll: false };
 
 interface ValidToken {
   user: string;
-  roles: string[];
+  identity: CallerIdentity;
   cacheUntilMs: number;
 }
 
@@ -49,16 +47,11 @@ export class KeystoneTokenValidator {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Whether `token` may call `method` (GET/HEAD read; anything else acts). */
-  async authorize(token: string | undefined, method: string): Promise<AuthorizationDecision> {
-    if (token === undefined || token.trim() === '')
-      return { allowed: false, reason: 'Authentication required' };
+  /** Who `token` belongs to: roles and system scope, or `Invalid` (missing, unknown, expired). */
+  async identify(token: string | undefined): Promise<CallerIdentity & { user?: string }> {
+    if (token === undefined || token.trim() === '') return INVALID;
     const valid = await this.#validate(token.trim());
-    if (valid === null) return { allowed: false, reason: 'Authentication required' };
-    const needed = ['GET', 'HEAD'].includes(method.toUpperCase()) ? READ_ROLES : ADMIN_ROLES;
-    if (!valid.roles.some((role) => needed.includes(role)))
-      return { allowed: false, reason: 'Access denied by policy' };
-    return { allowed: true, user: valid.user, roles: valid.roles };
+    return valid === null ? INVALID : { ...valid.identity, user: valid.user };
   }
 
   async #validate(token: string): Promise<ValidToken | null> {
@@ -79,9 +72,16 @@ export class KeystoneTokenValidator {
     if (!(expiresAtMs > this.#now())) return null;
     const valid: ValidToken = {
       user: parsed.data.token.user?.name ?? parsed.data.token.user?.id ?? 'unknown',
-      roles: parsed.data.token.roles.map((r) => r.name.toLowerCase()),
+      identity: {
+        status: 'Confirmed',
+        roles: parsed.data.token.roles.map((r) => r.name.toLowerCase()),
+        systemScopeAll: parsed.data.token.system?.all === true,
+      },
       cacheUntilMs: Math.min(expiresAtMs, this.#now() + MAX_CACHE_MS),
     };
+    if (this.#cache.size >= PRUNE_AT) {
+      for (const [key, entry] of this.#cache) if (entry === null || entry.cacheUntilMs <= this.#now()) this.#cache.delete(key);
+    }
     this.#cache.set(token, valid);
     return valid;
   }

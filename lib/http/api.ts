@@ -11,6 +11,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { type CallerIdentity, identityFromAuthorizerContext } from '#lib/auth/policy.ts';
 import { InspectorError } from '#lib/errors.ts';
 import { isUuidLike } from '#lib/node-cache.ts';
 import type { NodeInfo } from '#lib/node-info.ts';
@@ -35,6 +36,8 @@ export interface ApiRequest {
   /** Scheme, host and prefix clients reach the API at, for links. */
   readonly root: string;
   readonly requestId: string;
+  /** Who is calling, from the API Gateway authorizer's context (absent without an authorizer). */
+  readonly identity: CallerIdentity | undefined;
 }
 
 export type ApiResponse = APIGatewayProxyStructuredResultV2 & {
@@ -42,6 +45,11 @@ export type ApiResponse = APIGatewayProxyStructuredResultV2 & {
   headers: Record<string, string>;
   body: string;
 };
+
+function authorizerIdentity(event: APIGatewayProxyEventV2): CallerIdentity | undefined {
+  const authorizer = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer;
+  return authorizer?.lambda === undefined ? undefined : identityFromAuthorizerContext(authorizer.lambda);
+}
 
 /** The last value of a proxy header: the one the nearest (trusted) proxy set. */
 function lastHop(value: string | undefined): string | undefined {
@@ -89,6 +97,7 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): ApiRequest {
     body,
     root: `${proto}://${host}${prefix}${stagePrefix}`,
     requestId: event.requestContext.requestId,
+    identity: authorizerIdentity(event),
   };
 }
 

@@ -40,5 +40,9 @@ export type Job = z.infer<typeof jobSchema>;
 
 /** Where jobs go: SQS in AWS, an in-process queue locally. */
 export interface JobQueue {
-  send(job: Job): Promise<void>;
+  /** Enqueue; `delayMs` holds the job back (SQS allows up to 15 minutes). */
+  send(job: Job, options?: { delayMs?: number }): Promise<void>;
 }
+
+/** SQS's longest message delay. */
+export const MAX_JOB_DELAY_MS = 900_000;

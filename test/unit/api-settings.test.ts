@@ -3,6 +3,12 @@
  * API Gateway stages and proxies.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { requestFromEvent } from '#lib/http/api.ts';
@@ -27,6 +33,78 @@ describe('can_manage_boot = false', () => {
       expect((await stack.call('POST', `/v1/introspection/${node.uuid}?manage_boot=0`)).status).toBe(202);
     } finally {
       await stack.stop();
+    }
+  });
+});
+
+describe('authentication behind API Gateway (the local stack runs the authorizer as API Gateway does)', () => {
+  it('http_basic: public routes need nothing; protected ones 401 without or with wrong credentials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'htpasswd-'));
+    const file = join(dir, 'htpasswd');
+    writeFileSync(file, `operator:${bcrypt.hashSync('secret', 4).replace('$2b$', '$2y$')}\n`);
+    process.env.HTPASSWD_FILE = file;
+    const ironic = new FakeIronic();
+    const stack = await startTestStack({ ironic, env: { API_AUTH_STRATEGY: 'http_basic' } });
+    try {
+      const basic = (user: string, password: string) => ({
+        Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+      });
+      expect((await stack.call('GET', '/')).status).toBe(200);
+      expect((await stack.call('GET', '/v1')).status).toBe(200);
+      expect((await stack.call('POST', '/v1/continue', { body: 42 })).status).toBe(400); // reached the api
+      expect((await stack.call('GET', '/v1/introspection')).status).toBe(401);
+      const wrong = await stack.call('GET', '/v1/introspection', { headers: basic('operator', 'wrong') });
+      expect(wrong.status).toBe(401);
+      expect(wrong.json).toEqual({ error: { message: 'Authentication required' } });
+      expect(wrong.headers.get('x-openstack-ironic-inspector-api-maximum-version')).toBe('1.18');
+      const right = await stack.call('GET', '/v1/introspection', { headers: basic('operator', 'secret') });
+      expect(right.status).toBe(200);
+      const node = ironic.addNode({ driver_info: { ipmi_address: '192.0.2.60' } });
+      expect((await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: basic('operator', 'secret') })).status).toBe(202);
+    } finally {
+      await stack.stop();
+      delete process.env.HTPASSWD_FILE;
+    }
+  });
+
+  it('keystone: 401 for a bad token, 403 "Access denied by policy" for a reader acting, 202 for an admin', async () => {
+    const keystone = createServer((req, res) => {
+      const token = String(req.headers['x-subject-token']);
+      const roles = token === 'admin-token' ? ['admin'] : token === 'reader-token' ? ['reader'] : undefined;
+      if (roles === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          token: {
+            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+            roles: roles.map((name) => ({ name })),
+            system: { all: true },
+          },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => keystone.listen(0, '127.0.0.1', resolve));
+    process.env.KEYSTONE_AUTH_URL = `http://127.0.0.1:${(keystone.address() as AddressInfo).port}/v3`;
+    const ironic = new FakeIronic();
+    const stack = await startTestStack({ ironic, env: { API_AUTH_STRATEGY: 'keystone' } });
+    try {
+      const node = ironic.addNode({ driver_info: { ipmi_address: '192.0.2.61' } });
+      const as = (token: string) => ({ 'X-Auth-Token': token });
+      expect((await stack.call('GET', '/v1/introspection', { headers: as('forged') })).json).toEqual({
+        error: { message: 'Authentication required' },
+      });
+      expect((await stack.call('GET', '/v1/introspection', { headers: as('reader-token') })).status).toBe(200);
+      const denied = await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: as('reader-token') });
+      expect([denied.status, denied.json]).toEqual([403, { error: { message: 'Access denied by policy' } }]);
+      const data = await stack.call('GET', `/v1/introspection/${node.uuid}/data`, { headers: as('reader-token') });
+      expect(data.status).toBe(403);
+      expect((await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: as('admin-token') })).status).toBe(202);
+    } finally {
+      await stack.stop();
+      keystone.close();
+      delete process.env.KEYSTONE_AUTH_URL;
     }
   });
 });

@@ -10,6 +10,7 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBasicAuthorization, parseHtpasswd } from '#lib/auth/htpasswd.ts';
 import { KeystoneTokenValidator } from '#lib/auth/keystone-tokens.ts';
+import { checkPolicy, isPublicRoute } from '#lib/auth/policy.ts';
 import { authorizeBasic } from '../../functions/authorizer-basic.ts';
 import { authorizeKeystone } from '../../functions/authorizer-keystone.ts';
 
@@ -58,7 +59,7 @@ describe('HTTP basic', () => {
       await authorizeBasic(event({ authorization: basic('admin', 'correct horse') }), async () => users),
     ).toEqual({
       isAuthorized: true,
-      context: { user: 'admin' },
+      context: { identityStatus: 'Confirmed', roles: '', systemScope: '', user: 'admin' },
     });
   });
 
@@ -79,7 +80,8 @@ describe('HTTP basic', () => {
       ok: false,
       reason: 'malformed credentials',
     });
-    expect((await authorizeBasic(event({}), async () => users)).isAuthorized).toBe(false);
+    const refused = await authorizeBasic(event({ authorization: basic('admin', 'wrong') }), async () => users);
+    expect(refused).toMatchObject({ isAuthorized: true, context: { identityStatus: 'Invalid' } });
   });
 
   it('accepts only bcrypt entries, as upstream', () => {
@@ -90,14 +92,62 @@ describe('HTTP basic', () => {
   });
 });
 
+describe('upstream policy, applied by the api', () => {
+  const confirmed = (roles: string[], systemScopeAll = false) => ({ status: 'Confirmed' as const, roles, systemScopeAll });
+  const invalid = { status: 'Invalid' as const, roles: [], systemScopeAll: false };
+
+  it('public routes need nothing; noauth and iam check nothing here', () => {
+    for (const strategy of ['noauth', 'http_basic', 'keystone', 'iam'] as const) {
+      expect(() => checkPolicy(strategy, 'public', undefined)).not.toThrow();
+    }
+    expect(() => checkPolicy('noauth', 'introspection:start', undefined)).not.toThrow();
+    expect(() => checkPolicy('iam', 'introspection:data', undefined)).not.toThrow();
+  });
+
+  it('an unconfirmed caller is 401 "Authentication required"', () => {
+    for (const strategy of ['http_basic', 'keystone'] as const) {
+      expect(() => checkPolicy(strategy, 'introspection:status', invalid)).toThrow(
+        expect.objectContaining({ httpStatus: 401, message: 'Authentication required' }),
+      );
+      expect(() => checkPolicy(strategy, 'introspection:status', undefined)).toThrow('Authentication required');
+    }
+  });
+
+  it('keystone: status needs reader with system scope (or admin/service); the rest admin or service', () => {
+    const denied = expect.objectContaining({ httpStatus: 403, message: 'Access denied by policy' });
+    expect(() => checkPolicy('keystone', 'introspection:status', confirmed(['reader'], true))).not.toThrow();
+    expect(() => checkPolicy('keystone', 'introspection:status', confirmed(['reader']))).toThrow(denied);
+    expect(() => checkPolicy('keystone', 'introspection:status', confirmed(['member']))).toThrow(denied);
+    expect(() => checkPolicy('keystone', 'introspection:status', confirmed(['admin']))).not.toThrow();
+    for (const rule of ['introspection:start', 'introspection:abort', 'introspection:data', 'introspection:reapply'] as const) {
+      expect(() => checkPolicy('keystone', rule, confirmed(['reader'], true))).toThrow(denied);
+      expect(() => checkPolicy('keystone', rule, confirmed(['service']))).not.toThrow();
+      expect(() => checkPolicy('keystone', rule, confirmed(['admin']))).not.toThrow();
+    }
+  });
+
+  it('http_basic: any authenticated user may do anything, as upstream', () => {
+    expect(() => checkPolicy('http_basic', 'introspection:reapply', confirmed([]))).not.toThrow();
+  });
+
+  it('the public routes are the three upstream ones', () => {
+    expect(isPublicRoute('GET', '/')).toBe(true);
+    expect(isPublicRoute('GET', '/v1')).toBe(true);
+    expect(isPublicRoute('POST', '/v1/continue')).toBe(true);
+    expect(isPublicRoute('GET', '/v1/introspection')).toBe(false);
+    expect(isPublicRoute('POST', '/v1')).toBe(false);
+  });
+});
+
 describe('Keystone tokens', () => {
   let keystone: Server;
   let url: string;
   let validations = 0;
-  const tokens = new Map<string, { roles: string[]; expiresInMs: number }>([
+  const tokens = new Map<string, { roles: string[]; expiresInMs: number; system?: boolean }>([
     ['admin-token', { roles: ['admin', 'reader'], expiresInMs: 3_600_000 }],
     ['reader-token', { roles: ['reader'], expiresInMs: 3_600_000 }],
     ['expired-token', { roles: ['admin'], expiresInMs: -1000 }],
+    ['system-reader-token', { roles: ['reader'], expiresInMs: 3_600_000, system: true }],
     ['short-token', { roles: ['admin'], expiresInMs: 60_000 }],
   ]);
 
@@ -116,6 +166,7 @@ describe('Keystone tokens', () => {
             expires_at: new Date(Date.now() + known.expiresInMs).toISOString(),
             roles: known.roles.map((name) => ({ id: name, name })),
             user: { id: 'u1', name: `${subject}-user` },
+            ...(known.system ? { system: { all: true } } : { project: { id: 'p1' } }),
           },
         }),
       );
@@ -125,67 +176,50 @@ describe('Keystone tokens', () => {
   });
   afterAll(() => keystone.close());
 
-  it('admin tokens may act; reader tokens may only read ("Access denied by policy")', async () => {
+  it('identifies a token: roles and system scope; bad, expired and missing tokens are Invalid', async () => {
     const validator = new KeystoneTokenValidator(url);
-    expect(await validator.authorize('admin-token', 'POST')).toEqual({
-      allowed: true,
-      user: 'admin-token-user',
+    expect(await validator.identify('admin-token')).toEqual({
+      status: 'Confirmed',
       roles: ['admin', 'reader'],
+      systemScopeAll: false,
+      user: 'admin-token-user',
     });
-    expect((await validator.authorize('reader-token', 'GET')).allowed).toBe(true);
-    expect(await validator.authorize('reader-token', 'POST')).toEqual({
-      allowed: false,
-      reason: 'Access denied by policy',
+    expect(await validator.identify('system-reader-token')).toMatchObject({
+      status: 'Confirmed',
+      roles: ['reader'],
+      systemScopeAll: true,
     });
-  });
-
-  it('bad, expired and missing tokens need authentication', async () => {
-    const validator = new KeystoneTokenValidator(url);
-    expect(await validator.authorize('forged', 'GET')).toEqual({
-      allowed: false,
-      reason: 'Authentication required',
-    });
-    expect(await validator.authorize('expired-token', 'GET')).toEqual({
-      allowed: false,
-      reason: 'Authentication required',
-    });
-    expect(await validator.authorize(undefined, 'GET')).toEqual({
-      allowed: false,
-      reason: 'Authentication required',
-    });
-    expect(await validator.authorize('  ', 'GET')).toEqual({
-      allowed: false,
-      reason: 'Authentication required',
-    });
+    for (const token of ['forged', 'expired-token', undefined, '  ']) {
+      expect((await validator.identify(token)).status).toBe('Invalid');
+    }
   });
 
   it('caches a valid token until it expires (five minutes at most)', async () => {
     let now = Date.now();
     const validator = new KeystoneTokenValidator(url, { now: () => now });
     validations = 0;
-    await validator.authorize('admin-token', 'GET');
-    await validator.authorize('admin-token', 'POST');
+    await validator.identify('admin-token');
+    await validator.identify('admin-token');
     expect(validations).toBe(1);
     now += 5 * 60_000 + 1;
-    await validator.authorize('admin-token', 'GET');
+    await validator.identify('admin-token');
     expect(validations).toBe(2);
 
     validations = 0;
-    await validator.authorize('short-token', 'GET');
+    await validator.identify('short-token');
     now += 61_000; // past the token's own expiry
-    await validator.authorize('short-token', 'GET');
+    await validator.identify('short-token');
     expect(validations).toBe(2);
   });
 
-  it('the handler maps decisions to simple responses, reading X-Auth-Token and the method', async () => {
+  it('the handler always lets the request on, carrying the identity (the api decides)', async () => {
     const validator = new KeystoneTokenValidator(url);
     expect(await authorizeKeystone(event({ 'x-auth-token': 'admin-token' }, 'POST'), validator)).toEqual({
       isAuthorized: true,
-      context: { user: 'admin-token-user' },
+      context: { identityStatus: 'Confirmed', roles: 'admin,reader', systemScope: '', user: 'admin-token-user' },
     });
-    expect(
-      (await authorizeKeystone(event({ 'x-auth-token': 'reader-token' }, 'POST'), validator)).isAuthorized,
-    ).toBe(false);
-    expect((await authorizeKeystone(event({}, 'GET'), validator)).isAuthorized).toBe(false);
+    expect((await authorizeKeystone(event({ 'x-auth-token': 'forged' }), validator)).context).toMatchObject({
+      identityStatus: 'Invalid',
+    });
   });
 });

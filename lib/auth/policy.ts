@@ -1,0 +1,90 @@
+/**
+ * Upstream's authentication and policy, decided in the api function (keystonemiddleware's "delayed
+ * auth decision"): the API Gateway authorizer only establishes who is calling and passes that along;
+ * the api answers 401 "Authentication required" or 403 "Access denied by policy" in the inspector's
+ * format, with the version headers, as upstream does.
+ *
+ * | rule | default (upstream HEAD) | routes |
+ * |---|---|---|
+ * | public | anyone | `GET /`, `GET /<version>`, `POST /v1/continue` |
+ * | `introspection:status` | reader: `(role:reader and system_scope:all) or role:admin or role:service` | `GET /v1/introspection[/<id>]` |
+ * | `introspection:start`, `:abort`, `:data`, `:reapply` | admin: `role:admin or role:service` | the rest |
+ *
+ * @example
+ * ```ts
+ * checkPolicy('keystone', 'introspection:start', { status: 'Confirmed', roles: ['reader'], systemScopeAll: true });
+ * // throws InspectorError 403 'Access denied by policy'
+ * ```
+ */
+import { InspectorError } from '#lib/errors.ts';
+
+/** How the API authenticates (`[DEFAULT]auth_strategy`, plus AWS IAM). */
+export type AuthStrategy = 'noauth' | 'http_basic' | 'keystone' | 'iam';
+
+export type PolicyRule =
+  | 'public'
+  | 'introspection:status'
+  | 'introspection:start'
+  | 'introspection:abort'
+  | 'introspection:data'
+  | 'introspection:reapply';
+
+/** The routes API Gateway leaves public (no authorizer), as upstream: (method, HTTP API route path). */
+export const PUBLIC_ROUTES: ReadonlyArray<readonly [string, string]> = [
+  ['GET', '/'],
+  ['GET', '/{version}'],
+  ['POST', '/v1/continue'],
+];
+
+/** Whether a request goes to a public route (trailing slashes aside, as API Gateway matches). */
+export function isPublicRoute(method: string, path: string): boolean {
+  const m = method.toUpperCase();
+  return (
+    (m === 'GET' && (path === '/' || /^\/[^/]+$/.test(path))) || (m === 'POST' && path === '/v1/continue')
+  );
+}
+
+/** Who is calling, as the authorizer established it (`X-Identity-Status` upstream). */
+export interface CallerIdentity {
+  readonly status: 'Confirmed' | 'Invalid';
+  readonly roles: readonly string[];
+  readonly systemScopeAll: boolean;
+}
+
+/** The identity the authorizer passes in its context (strings only, as API Gateway carries them). */
+export function identityFromAuthorizerContext(context: Readonly<Record<string, unknown>> | undefined): CallerIdentity {
+  if (context === undefined || context.identityStatus !== 'Confirmed') {
+    return { status: 'Invalid', roles: [], systemScopeAll: false };
+  }
+  const roles = typeof context.roles === 'string' && context.roles !== '' ? context.roles.split(',') : [];
+  return { status: 'Confirmed', roles, systemScopeAll: context.systemScope === 'all' };
+}
+
+/** The authorizer context for an identity. */
+export function authorizerContext(identity: CallerIdentity): Record<string, string> {
+  return {
+    identityStatus: identity.status,
+    roles: identity.roles.join(','),
+    systemScope: identity.systemScopeAll ? 'all' : '',
+  };
+}
+
+/**
+ * Enforce the rule for the caller.
+ *
+ * @throws InspectorError 401 "Authentication required" or 403 "Access denied by policy"
+ */
+export function checkPolicy(strategy: AuthStrategy, rule: PolicyRule, identity: CallerIdentity | undefined): void {
+  // noauth has no checks; with iam, API Gateway has already verified the SigV4 signature.
+  if (rule === 'public' || strategy === 'noauth' || strategy === 'iam') return;
+  if (identity === undefined || identity.status !== 'Confirmed') {
+    throw new InspectorError('Authentication required', 401);
+  }
+  if (strategy === 'http_basic') return; // upstream: no policy enforcement with HTTP basic
+  const has = (role: string) => identity.roles.includes(role);
+  const allowed =
+    rule === 'introspection:status'
+      ? (has('reader') && identity.systemScopeAll) || has('admin') || has('service')
+      : has('admin') || has('service');
+  if (!allowed) throw new InspectorError('Access denied by policy', 403);
+}
