@@ -36,7 +36,9 @@ async function htpasswdUsers(): Promise<HtpasswdUsers> {
         return parseHtpasswd(text);
       } catch (err) {
         // A secret not (yet) filled with htpasswd lines lets nobody in, rather than failing requests.
-        logger.error('The htpasswd secret holds no usable entries; every caller is refused', { error: String(err) });
+        logger.error('The htpasswd secret holds no usable entries; every caller is refused', {
+          error: String(err),
+        });
         return new Map<string, string>();
       }
     });
@@ -55,7 +57,8 @@ export async function authorizeBasic(
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>> {
   const header = event.headers?.authorization ?? event.headers?.Authorization;
   const result = await checkBasicAuthorization(await loadUsers(), header);
-  if (!result.ok) logger.info('Basic authentication refused', { reason: result.reason, route: event.routeKey });
+  if (!result.ok)
+    logger.info('Basic authentication refused', { reason: result.reason, route: event.routeKey });
   return {
     isAuthorized: true,
     context: {

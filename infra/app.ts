@@ -4,13 +4,12 @@
  *
  * `ironicUrl` (required to deploy), `auth` (`iam` | `keystone` | `http_basic` | `noauth`),
  * `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
- * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `vpcId` with `subnetIds`
+ * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `workerConcurrency`, `vpcId` with `subnetIds`
  * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`.
  *
  * cdk-nag's AwsSolutions checks run at every synth; an unacknowledged finding fails it.
  */
 import { App, Duration, Validations } from 'aws-cdk-lib';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type ApiAuthMode, ServerlessInspectorStack } from './inspector-stack.ts';
 
@@ -25,10 +24,21 @@ const list = (key: string) =>
     .map((v) => v.trim())
     .filter((v) => v !== '');
 
+const ironicUrl = ctx('ironicUrl');
+if (ironicUrl === undefined) {
+  throw new Error(
+    "Set Ironic's URL: -c ironicUrl=https://ironic.example.com:6385 (npm run synth passes an example one)",
+  );
+}
+const auth = ctx('auth') ?? 'iam';
+if (!['iam', 'keystone', 'http_basic', 'noauth'].includes(auth)) {
+  throw new Error(`-c auth must be one of iam, keystone, http_basic, noauth; got ${auth}`);
+}
+
 new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
   description: 'Serverless Inspector: ironic-inspector on AWS Lambda, DynamoDB and S3',
-  ironicUrl: ctx('ironicUrl') ?? 'http://ironic.invalid:6385',
-  auth: (ctx('auth') ?? 'iam') as ApiAuthMode,
+  ironicUrl,
+  auth: auth as ApiAuthMode,
   ...(ctx('keystoneAuthUrl') ? { keystoneAuthUrl: ctx('keystoneAuthUrl') as string } : {}),
   ironicAuthType: (ctx('ironicAuthType') ?? 'none') as 'none' | 'http_basic' | 'keystone',
   ...(ctx('ironicCredentialsSecretArn')
@@ -47,9 +57,8 @@ new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
         },
       }
     : {}),
-  ...(ctx('alarmTopicArn')
-    ? { alarmTopic: Topic.fromTopicArn(app, 'AlarmTopic', ctx('alarmTopicArn') as string) }
-    : {}),
+  ...(ctx('alarmTopicArn') ? { alarmTopicArn: ctx('alarmTopicArn') as string } : {}),
+  ...(ctx('workerConcurrency') ? { workerConcurrency: Number(ctx('workerConcurrency')) } : {}),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

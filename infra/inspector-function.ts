@@ -74,6 +74,8 @@ export class InspectorFunction extends Construct {
         sourceMap: true,
         minify: true,
         forceDockerBundling: false,
+        // The SDK versions the tests ran with, not whatever the Lambda runtime ships.
+        bundleAwsSDK: true,
         // CommonJS dependencies inside an ESM bundle still call require().
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",

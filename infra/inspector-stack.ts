@@ -53,7 +53,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb-node-store.ts';
@@ -113,8 +113,10 @@ export interface ServerlessInspectorProps extends StackProps {
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
-  /** Where alarms notify. @default - alarms without actions */
-  readonly alarmTopic?: ITopic;
+  /** An SNS topic (ARN) the alarms notify. @default - alarms without actions */
+  readonly alarmTopicArn?: string;
+  /** How many worker functions may run at once (SQS event source maximum concurrency). @default 10 */
+  readonly workerConcurrency?: number;
   /** More settings for the functions (`ADD_PORTS`, `KEEP_PORTS`, `POWER_OFF`, …, see the README). */
   readonly settings?: Readonly<Record<string, string>>;
 }
@@ -150,10 +152,10 @@ function acknowledgeFunctionBasics(f: InspectorFunction): void {
   );
 }
 
-/** The lease outlives every function that takes one (longest: 60 s), so holders never renew it. */
-const LEASE_SECONDS = 120;
+/** The lease outlives every function that takes one (longest: the worker's 90 s), so holders never renew it. */
+const LEASE_SECONDS = 180;
 const API_TIMEOUT = Duration.seconds(29);
-const WORKER_TIMEOUT = Duration.seconds(60);
+const WORKER_TIMEOUT = Duration.seconds(90);
 const CLEAN_UP_TIMEOUT = Duration.seconds(60);
 
 export class ServerlessInspectorStack extends Stack {
@@ -244,6 +246,9 @@ export class ServerlessInspectorStack extends Stack {
 
     // ---- Ironic credentials -----------------------------------------------------------------------
     const ironicAuthType = props.ironicAuthType ?? 'none';
+    if (!['none', 'http_basic', 'keystone'].includes(ironicAuthType)) {
+      throw new Error(`ironicAuthType must be one of none, http_basic, keystone; got ${ironicAuthType}`);
+    }
     let ironicSecret: ISecret | undefined;
     if (ironicAuthType !== 'none') {
       if (props.ironicCredentialsSecretArn !== undefined) {
@@ -308,6 +313,7 @@ export class ServerlessInspectorStack extends Stack {
     this.api = fn('Api', 'functions/api.ts', API_TIMEOUT, {
       ...common,
       WORKER_QUEUE_URL: this.queue.queueUrl,
+      API_AUTH_STRATEGY: auth,
     });
     this.worker = fn('Worker', 'functions/worker.ts', WORKER_TIMEOUT, common);
     this.cleanUp = fn('CleanUp', 'functions/clean-up.ts', CLEAN_UP_TIMEOUT, common);
@@ -320,7 +326,6 @@ export class ServerlessInspectorStack extends Stack {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
     ];
     const dataObjects = this.bucket.arnForObjects('inspector_data-*');
     const grant = (target: InspectorFunction, actions: string[], resources: string[]) =>
@@ -336,7 +341,13 @@ export class ServerlessInspectorStack extends Stack {
     grant(this.worker, ['s3:GetObject', 's3:PutObject'], [dataObjects]);
     grant(this.worker, ['s3:ListBucket'], [this.bucket.bucketArn]);
     this.worker.function.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        // One job per invocation: a slow Ironic cannot make a batch outlive the function and send
+        // finished jobs round again.
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.workerConcurrency ?? 10,
+      }),
     );
 
     grant(
@@ -357,7 +368,8 @@ export class ServerlessInspectorStack extends Stack {
     const tableId = logicalId(this.table);
     const bucketId = logicalId(this.bucket);
     for (const f of [this.api, this.worker, this.cleanUp]) {
-      if (ironicSecret) grant(f, ['secretsmanager:GetSecretValue'], [ironicSecret.secretArn]);
+      // grantRead also covers a secret encrypted with a customer-managed KMS key.
+      ironicSecret?.grantRead(f.function);
       acknowledgeFunctionBasics(f);
       Validations.of(f).acknowledge(
         {
@@ -420,12 +432,15 @@ export class ServerlessInspectorStack extends Stack {
         });
         authorizer = new HttpLambdaAuthorizer('KeystoneAuth', this.authorizer.function, {
           responseTypes: [HttpLambdaResponseType.SIMPLE],
-          // The method is part of the key: the same token may read but not act.
-          identitySource: ['$request.header.X-Auth-Token', '$context.httpMethod'],
+          // The authorizer only establishes the identity (roles, scope); the api applies the policy
+          // per route, so the cached answer does not depend on the route.
+          identitySource: ['$request.header.X-Auth-Token'],
           resultsCacheTtl: Duration.minutes(5),
         });
         break;
       }
+      default:
+        throw new Error(`auth must be one of noauth, http_basic, keystone, iam; got ${String(auth)}`);
     }
     if (this.authorizer) acknowledgeFunctionBasics(this.authorizer);
 
@@ -446,7 +461,21 @@ export class ServerlessInspectorStack extends Stack {
       throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLog),
-        format: AccessLogFormat.jsonWithStandardFields(),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
       },
     });
     // Public as upstream: versions, the resources of a version, and the ramdisk callback.
@@ -514,7 +543,10 @@ export class ServerlessInspectorStack extends Stack {
         }),
       );
     }
-    if (props.alarmTopic) for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    if (props.alarmTopicArn) {
+      const topic = Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
+      for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic));
+    }
 
     // ---- outputs ----------------------------------------------------------------------------------
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.apiEndpoint, description: 'The inspector v1 API' });

@@ -192,7 +192,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (authorizer !== undefined && !isPublicRoute(event.requestContext.http.method, path)) {
       const identity = event.headers[authorizer.header];
       if (!identity) {
-        return { statusCode: 401, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Unauthorized"}' };
+        return {
+          statusCode: 401,
+          headers: { 'Content-Type': 'application/json' },
+          body: '{"message":"Unauthorized"}',
+        };
       }
       const decision = await authorizer.run({
         ...event,
@@ -201,7 +205,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         identitySource: [identity],
       } as unknown as Parameters<typeof authorizer.run>[0]);
       if (!decision.isAuthorized) {
-        return { statusCode: 403, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Forbidden"}' };
+        return {
+          statusCode: 403,
+          headers: { 'Content-Type': 'application/json' },
+          body: '{"message":"Forbidden"}',
+        };
       }
       (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: decision.context };
     }

@@ -80,7 +80,8 @@ export class KeystoneTokenValidator {
       cacheUntilMs: Math.min(expiresAtMs, this.#now() + MAX_CACHE_MS),
     };
     if (this.#cache.size >= PRUNE_AT) {
-      for (const [key, entry] of this.#cache) if (entry === null || entry.cacheUntilMs <= this.#now()) this.#cache.delete(key);
+      for (const [key, entry] of this.#cache)
+        if (entry === null || entry.cacheUntilMs <= this.#now()) this.#cache.delete(key);
     }
     this.#cache.set(token, valid);
     return valid;

@@ -52,7 +52,9 @@ export interface CallerIdentity {
 }
 
 /** The identity the authorizer passes in its context (strings only, as API Gateway carries them). */
-export function identityFromAuthorizerContext(context: Readonly<Record<string, unknown>> | undefined): CallerIdentity {
+export function identityFromAuthorizerContext(
+  context: Readonly<Record<string, unknown>> | undefined,
+): CallerIdentity {
   if (context === undefined || context.identityStatus !== 'Confirmed') {
     return { status: 'Invalid', roles: [], systemScopeAll: false };
   }
@@ -74,7 +76,11 @@ export function authorizerContext(identity: CallerIdentity): Record<string, stri
  *
  * @throws InspectorError 401 "Authentication required" or 403 "Access denied by policy"
  */
-export function checkPolicy(strategy: AuthStrategy, rule: PolicyRule, identity: CallerIdentity | undefined): void {
+export function checkPolicy(
+  strategy: AuthStrategy,
+  rule: PolicyRule,
+  identity: CallerIdentity | undefined,
+): void {
   // noauth has no checks; with iam, API Gateway has already verified the SigV4 signature.
   if (rule === 'public' || strategy === 'noauth' || strategy === 'iam') return;
   if (identity === undefined || identity.status !== 'Confirmed') {

@@ -47,7 +47,8 @@ export type ApiResponse = APIGatewayProxyStructuredResultV2 & {
 };
 
 function authorizerIdentity(event: APIGatewayProxyEventV2): CallerIdentity | undefined {
-  const authorizer = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer;
+  const authorizer = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } })
+    .authorizer;
   return authorizer?.lambda === undefined ? undefined : identityFromAuthorizerContext(authorizer.lambda);
 }
 

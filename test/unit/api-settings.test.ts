@@ -8,8 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import bcrypt from 'bcryptjs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { requestFromEvent } from '#lib/http/api.ts';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
@@ -60,7 +60,10 @@ describe('authentication behind API Gateway (the local stack runs the authorizer
       const right = await stack.call('GET', '/v1/introspection', { headers: basic('operator', 'secret') });
       expect(right.status).toBe(200);
       const node = ironic.addNode({ driver_info: { ipmi_address: '192.0.2.60' } });
-      expect((await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: basic('operator', 'secret') })).status).toBe(202);
+      expect(
+        (await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: basic('operator', 'secret') }))
+          .status,
+      ).toBe(202);
     } finally {
       await stack.stop();
       delete process.env.HTPASSWD_FILE;
@@ -95,12 +98,20 @@ describe('authentication behind API Gateway (the local stack runs the authorizer
       expect((await stack.call('GET', '/v1/introspection', { headers: as('forged') })).json).toEqual({
         error: { message: 'Authentication required' },
       });
-      expect((await stack.call('GET', '/v1/introspection', { headers: as('reader-token') })).status).toBe(200);
-      const denied = await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: as('reader-token') });
+      expect((await stack.call('GET', '/v1/introspection', { headers: as('reader-token') })).status).toBe(
+        200,
+      );
+      const denied = await stack.call('POST', `/v1/introspection/${node.uuid}`, {
+        headers: as('reader-token'),
+      });
       expect([denied.status, denied.json]).toEqual([403, { error: { message: 'Access denied by policy' } }]);
-      const data = await stack.call('GET', `/v1/introspection/${node.uuid}/data`, { headers: as('reader-token') });
+      const data = await stack.call('GET', `/v1/introspection/${node.uuid}/data`, {
+        headers: as('reader-token'),
+      });
       expect(data.status).toBe(403);
-      expect((await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: as('admin-token') })).status).toBe(202);
+      expect(
+        (await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: as('admin-token') })).status,
+      ).toBe(202);
     } finally {
       await stack.stop();
       keystone.close();

@@ -80,7 +80,10 @@ describe('HTTP basic', () => {
       ok: false,
       reason: 'malformed credentials',
     });
-    const refused = await authorizeBasic(event({ authorization: basic('admin', 'wrong') }), async () => users);
+    const refused = await authorizeBasic(
+      event({ authorization: basic('admin', 'wrong') }),
+      async () => users,
+    );
     expect(refused).toMatchObject({ isAuthorized: true, context: { identityStatus: 'Invalid' } });
   });
 
@@ -93,7 +96,11 @@ describe('HTTP basic', () => {
 });
 
 describe('upstream policy, applied by the api', () => {
-  const confirmed = (roles: string[], systemScopeAll = false) => ({ status: 'Confirmed' as const, roles, systemScopeAll });
+  const confirmed = (roles: string[], systemScopeAll = false) => ({
+    status: 'Confirmed' as const,
+    roles,
+    systemScopeAll,
+  });
   const invalid = { status: 'Invalid' as const, roles: [], systemScopeAll: false };
 
   it('public routes need nothing; noauth and iam check nothing here', () => {
@@ -109,7 +116,9 @@ describe('upstream policy, applied by the api', () => {
       expect(() => checkPolicy(strategy, 'introspection:status', invalid)).toThrow(
         expect.objectContaining({ httpStatus: 401, message: 'Authentication required' }),
       );
-      expect(() => checkPolicy(strategy, 'introspection:status', undefined)).toThrow('Authentication required');
+      expect(() => checkPolicy(strategy, 'introspection:status', undefined)).toThrow(
+        'Authentication required',
+      );
     }
   });
 
@@ -119,7 +128,12 @@ describe('upstream policy, applied by the api', () => {
     expect(() => checkPolicy('keystone', 'introspection:status', confirmed(['reader']))).toThrow(denied);
     expect(() => checkPolicy('keystone', 'introspection:status', confirmed(['member']))).toThrow(denied);
     expect(() => checkPolicy('keystone', 'introspection:status', confirmed(['admin']))).not.toThrow();
-    for (const rule of ['introspection:start', 'introspection:abort', 'introspection:data', 'introspection:reapply'] as const) {
+    for (const rule of [
+      'introspection:start',
+      'introspection:abort',
+      'introspection:data',
+      'introspection:reapply',
+    ] as const) {
       expect(() => checkPolicy('keystone', rule, confirmed(['reader'], true))).toThrow(denied);
       expect(() => checkPolicy('keystone', rule, confirmed(['service']))).not.toThrow();
       expect(() => checkPolicy('keystone', rule, confirmed(['admin']))).not.toThrow();
@@ -216,7 +230,12 @@ describe('Keystone tokens', () => {
     const validator = new KeystoneTokenValidator(url);
     expect(await authorizeKeystone(event({ 'x-auth-token': 'admin-token' }, 'POST'), validator)).toEqual({
       isAuthorized: true,
-      context: { identityStatus: 'Confirmed', roles: 'admin,reader', systemScope: '', user: 'admin-token-user' },
+      context: {
+        identityStatus: 'Confirmed',
+        roles: 'admin,reader',
+        systemScope: '',
+        user: 'admin-token-user',
+      },
     });
     expect((await authorizeKeystone(event({ 'x-auth-token': 'forged' }), validator)).context).toMatchObject({
       identityStatus: 'Invalid',

@@ -111,12 +111,16 @@ describe('resources', () => {
     t.resourceCountIs('AWS::SQS::Queue', 2);
     t.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
-      VisibilityTimeout: 360,
+      VisibilityTimeout: 540,
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
     });
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 5,
+      BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+    synth({ workerConcurrency: 3 }).template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 3 },
     });
   });
 
@@ -176,7 +180,6 @@ describe('least privilege', () => {
   it('api: node cache items, data objects, sending jobs; no Scan, no wildcard actions', () => {
     expect(actionsOf(t, 'Api')).toEqual(
       [
-        'dynamodb:ConditionCheckItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -241,10 +244,11 @@ describe('environment of the handlers', () => {
         IRONIC_URL: 'https://ironic.example.com:6385',
         IRONIC_AUTH_TYPE: 'none',
         INSPECTOR_TIMEOUT: '3600',
-        NODE_LEASE_SECONDS: '120',
+        NODE_LEASE_SECONDS: '180',
         POWERTOOLS_SERVICE_NAME: 'serverless-inspector',
       });
       expect('WORKER_QUEUE_URL' in env).toBe(f === 'Api');
+      expect(env.API_AUTH_STRATEGY).toBe(f === 'Api' ? 'iam' : undefined);
     }
   });
 
@@ -319,16 +323,29 @@ describe('authentication modes', () => {
     expect(functionEnv(template, 'BasicAuthorizer').HTPASSWD_SECRET_ID).toBeDefined();
   });
 
-  it('keystone: a Lambda authorizer keyed by token and method; it needs the Keystone URL', () => {
+  it('keystone: a Lambda authorizer keyed by token; the api applies the policy; it needs the Keystone URL', () => {
     const { template } = synth({ auth: 'keystone', keystoneAuthUrl: 'https://keystone.example.com/v3' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      IdentitySource: ['$request.header.X-Auth-Token', '$context.httpMethod'],
+      IdentitySource: ['$request.header.X-Auth-Token'],
     });
+    expect(functionEnv(template, 'Api').API_AUTH_STRATEGY).toBe('keystone');
     expect(functionEnv(template, 'KeystoneAuthorizer').KEYSTONE_AUTH_URL).toBe(
       'https://keystone.example.com/v3',
     );
     expect(actionsOf(template, 'KeystoneAuthorizer')).not.toContain('secretsmanager:GetSecretValue');
     expect(() => synth({ auth: 'keystone' })).toThrow('auth: keystone needs keystoneAuthUrl');
+  });
+
+  it('refuses an unknown auth mode rather than leaving the API open', () => {
+    expect(() => synth({ auth: 'basic' as ApiAuthMode })).toThrow('auth must be one of');
+    expect(() => synth({ ironicAuthType: 'token' as 'keystone' })).toThrow('ironicAuthType must be one of');
+  });
+
+  it('alarms notify the given SNS topic', () => {
+    const { template } = synth({ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' });
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+    }
   });
 
   it('noauth warns at synth', () => {
