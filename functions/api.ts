@@ -183,7 +183,13 @@ export async function answer(
     }
     try {
       checkPolicy(rt.config.apiAuthStrategy, route.rule, request.identity);
-      const params = match.slice(1).map((p) => decodeURIComponent(p));
+      let params: string[];
+      try {
+        params = match.slice(1).map((p) => decodeURIComponent(p));
+      } catch {
+        return errorResponse(404, NOT_FOUND_MESSAGE); // malformed percent-encoding names nothing
+      }
+      if (params[0] !== undefined) powertoolsLogger.appendKeys({ node: params[0] });
       const response = await route.handle(request, params, rt);
       if (Buffer.byteLength(response.body) > rt.config.maxBodyBytes) {
         return errorResponse(

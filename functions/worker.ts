@@ -26,6 +26,7 @@ export async function runBatch(event: SQSEvent, rt: InspectorRuntime = runtime()
       });
       continue;
     }
+    powertoolsLogger.appendKeys({ node: job.uuid, job: job.type });
     try {
       await rt.inspector.runJob(job);
     } catch (err) {

@@ -126,12 +126,14 @@ export class NodeInfo {
   #node: IronicNode | undefined;
   #ports: Record<string, IronicPort> | undefined;
   /** The lease owner token; kept across release so logs can tie acquisitions to this NodeInfo. */
-  readonly #owner: string;
+  readonly #owner = randomUUID();
+  /** The token of a lease handed over to this NodeInfo, until it has taken the lease over. */
+  #handedOverBy: string | undefined;
   readonly #deps: NodeCacheDeps;
 
   constructor(deps: NodeCacheDeps, fields: NodeInfoFields) {
     this.#deps = deps;
-    this.#owner = fields.leaseOwner ?? randomUUID();
+    this.#handedOverBy = fields.leaseOwner;
     this.uuid = fields.uuid;
     this.#versionId = fields.versionId;
     this.#state = fields.state;
@@ -327,9 +329,16 @@ export class NodeInfo {
     for (;;) {
       const attemptMs = this.#deps.now().getTime();
       const expiresAtMs = attemptMs + this.#deps.leaseMs;
-      const attempt = await this.#deps.nodes.tryAcquireLease(this.uuid, this.#owner, attemptMs, expiresAtMs);
+      const attempt = await this.#deps.nodes.tryAcquireLease(
+        this.uuid,
+        this.#owner,
+        attemptMs,
+        expiresAtMs,
+        this.#handedOverBy,
+      );
       if (attempt.acquired) {
         this.#lease = { owner: this.#owner, expiresAtMs };
+        this.#handedOverBy = undefined;
         this.#deps.logger.debug('Successfully acquired lock', { node: this.uuid });
         return true;
       }

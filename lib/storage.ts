@@ -141,10 +141,16 @@ export interface NodeStore {
   listNodeUuids(): Promise<string[]>;
 
   /**
-   * Take the node's lease for `owner` until `expiresAtMs`, if it is free, expired at `nowMs`, or
-   * already `owner`'s.
+   * Take the node's lease for `owner` until `expiresAtMs`, if it is free, expired at `nowMs`, already
+   * `owner`'s, or `handedOverBy`'s (a lease handed over: it changes hands in the same write).
    */
-  tryAcquireLease(uuid: string, owner: string, nowMs: number, expiresAtMs: number): Promise<LeaseAttempt>;
+  tryAcquireLease(
+    uuid: string,
+    owner: string,
+    nowMs: number,
+    expiresAtMs: number,
+    handedOverBy?: string,
+  ): Promise<LeaseAttempt>;
 
   /** Give the lease back if `owner` still holds it; false when it was not `owner`'s any more. */
   releaseLease(uuid: string, owner: string): Promise<boolean>;

@@ -468,6 +468,7 @@ export class DynamoDbNodeStore implements NodeStore {
     owner: string,
     nowMs: number,
     expiresAtMs: number,
+    handedOverBy?: string,
   ): Promise<LeaseAttempt> {
     try {
       await this.#db.send(
@@ -481,10 +482,19 @@ export class DynamoDbNodeStore implements NodeStore {
             ttl: Math.ceil(expiresAtMs / 1000) + LEASE_TTL_GRACE_S,
           },
           // Prevents two holders at once: the lease is taken only if nobody holds it, the holder's
-          // lease ran out (a crashed holder), or it is this owner's own (re-acquire after expiry).
-          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now OR #owner = :owner',
+          // lease ran out (a crashed holder), it is this owner's own (re-acquire after expiry), or it
+          // was handed to us. A hand-over changes the owner in this write, so a second delivery of
+          // the same job, carrying the same hand-over token, finds another owner and waits.
+          ConditionExpression:
+            handedOverBy === undefined
+              ? 'attribute_not_exists(pk) OR expires_at < :now OR #owner = :owner'
+              : 'attribute_not_exists(pk) OR expires_at < :now OR #owner = :owner OR #owner = :handedOverBy',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': nowMs, ':owner': owner },
+          ExpressionAttributeValues: {
+            ':now': nowMs,
+            ':owner': owner,
+            ...(handedOverBy === undefined ? {} : { ':handedOverBy': handedOverBy }),
+          },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );

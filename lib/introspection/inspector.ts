@@ -54,6 +54,8 @@ export const VALID_PROVISION_STATES = [
 export const VALID_ACTIVE_STATES = ['active', 'rescue'];
 
 const IRONIC_CALL_ATTEMPTS = 5;
+/** Retries of one Ironic call stop after this long (the worker runs for at most 90 s). */
+const IRONIC_RETRY_BUDGET_MS = 25_000;
 
 /** What the inspector runs on. */
 export interface InspectorDeps {
@@ -140,7 +142,15 @@ export class Inspector {
       return;
     }
     try {
-      await this.#d.queue.send({ type: 'introspect', uuid: node.uuid, startedAt: stamp(nodeInfo.startedAt) });
+      // Upstream's introspection_delay: power actions at least that far apart, across all workers.
+      // The reboot job waits in the queue for its slot instead of a worker sleeping for it.
+      const delayMs = this.#d.config.introspectionDelaySeconds * 1000;
+      const nowMs = this.#d.cacheDeps.now().getTime();
+      const slotMs = delayMs > 0 ? await this.#d.cacheDeps.nodes.reservePowerSlot(nowMs, delayMs) : nowMs;
+      await this.#d.queue.send(
+        { type: 'introspect', uuid: node.uuid, startedAt: stamp(nodeInfo.startedAt) },
+        { delayMs: slotMs - nowMs },
+      );
     } catch (err) {
       const message = `Failed to submit introspection job: ${(err as Error).message}`;
       await nodeInfo.finished('error', message);
@@ -203,7 +213,12 @@ export class Inspector {
     };
   }
 
+  /**
+   * Upstream's `call_with_retries` (5 attempts), bounded in time too: a function must record the
+   * failure before its own timeout, so retries stop after {@link IRONIC_RETRY_BUDGET_MS}.
+   */
   async #withRetries(call: () => Promise<void>): Promise<void> {
+    const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
         await call();
@@ -211,7 +226,8 @@ export class Inspector {
       } catch (err) {
         if (
           !(err instanceof IronicError || err instanceof IronicUnavailable) ||
-          attempt >= IRONIC_CALL_ATTEMPTS
+          attempt >= IRONIC_CALL_ATTEMPTS ||
+          performance.now() - started > IRONIC_RETRY_BUDGET_MS
         ) {
           throw err;
         }
@@ -265,16 +281,22 @@ export class Inspector {
 
   /**
    * `POST …/data/unprocessed`: store the body as the node's unprocessed data (when given), check the
-   * data and the node, take the lock without waiting (409 when busy), and hand the reprocessing to the
-   * worker.
+   * data and the node, take the lock without waiting (409 when busy), record the restart (`started_at`
+   * and the `reapply` event, so the job can tell a redelivery from a new reapply) and hand the
+   * reprocessing to the worker. An empty object counts as no body, as upstream's `if not data`.
    */
   async reapply(nodeId: string, body: unknown): Promise<void> {
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw new InvalidIntrospectionData(pyType(body));
+    }
+    const given =
+      body !== undefined && Object.keys(body as object).length > 0
+        ? (body as IntrospectionDocument)
+        : undefined;
     const uuid = await this.#d.nodeCache.resolveNodeId(nodeId);
     const storing = this.#d.config.storeData !== 'none';
-    if (body !== undefined) {
-      if (typeof body !== 'object' || body === null || Array.isArray(body))
-        throw new InvalidIntrospectionData(pyType(body));
-      if (storing) await this.#d.nodeCache.storeIntrospectionData(uuid, body, false);
+    if (given !== undefined) {
+      if (storing) await this.#d.nodeCache.storeIntrospectionData(uuid, given, false);
     } else {
       if (!storing) {
         throw new InspectorError(
@@ -286,12 +308,25 @@ export class Inspector {
     const nodeInfo = await this.#d.nodeCache.getNode(uuid);
     if (!(await nodeInfo.acquireLock(false)))
       throw new NodeLockedError('Node locked, please, try again later');
+    try {
+      // started_at restarts; finished_at and error stay as they were (upstream's reapply).
+      nodeInfo.startedAt = this.#d.cacheDeps.now();
+      await nodeInfo.commit();
+      await nodeInfo.fsmEvent('reapply');
+    } catch (err) {
+      await nodeInfo.releaseLock();
+      if (!(err instanceof NodeStateInvalidEvent)) throw err;
+      // Accepted, as upstream (its background task only logs the failure).
+      this.#d.logger.error(`Failed reapply for node ${uuid}: ${err.message}`, { node: uuid });
+      return;
+    }
     const leaseOwner = await nodeInfo.handOffLock();
     await this.#enqueueOrRun({
       type: 'reapply',
       uuid,
       leaseOwner,
-      ...(storing ? {} : { data: body as IntrospectionDocument }),
+      startedAt: stamp(nodeInfo.startedAt),
+      ...(storing || given === undefined ? {} : { data: given }),
     });
   }
 
@@ -321,14 +356,7 @@ export class Inspector {
       }
     }
 
-    let nodeInfo: NodeInfo | undefined;
-    try {
-      nodeInfo = await this.#lookup(data);
-    } catch (err) {
-      if (err instanceof NodeLockedError || !(err instanceof InspectorError)) throw err;
-      this.#d.metrics.count('LookupFailures');
-      failures.push(`Look up error: ${err.message}`);
-    }
+    const nodeInfo = await this.#lookup(data, failures);
 
     if (failures.length > 0 || nodeInfo === undefined) {
       if (nodeInfo !== undefined) await this.#failQuietly(nodeInfo, failures.join('\n'));
@@ -357,7 +385,12 @@ export class Inspector {
     try {
       return await this.#processNode(nodeInfo, node, data);
     } catch (err) {
-      if (err instanceof InspectorError) {
+      // Ironic failing under processing is not the caller's fault: upstream's 500 "Unexpected
+      // exception", not a 4xx with Ironic's text.
+      if (
+        err instanceof InspectorError &&
+        !(err instanceof IronicError || err instanceof IronicUnavailable)
+      ) {
         await this.#failQuietly(nodeInfo, err.message);
         throw err;
       }
@@ -367,16 +400,28 @@ export class Inspector {
     }
   }
 
-  /** Upstream `_find_node_info`, with the active-introspection and not-found hook fallbacks. */
-  async #lookup(data: IntrospectionDocument): Promise<NodeInfo> {
+  /**
+   * Upstream `_find_node_info`: the node for the callback, locked, or undefined with the reason added
+   * to `failures`. With active introspection, a node Ironic knows as deployed is recorded (its other
+   * errors reach the caller directly, as upstream); then the not-found hook, if configured.
+   */
+  async #lookup(data: IntrospectionDocument, failures: string[]): Promise<NodeInfo | undefined> {
     const bmc = reportedBmcAddresses(data);
-    const macs = Object.values((data.all_interfaces ?? {}) as Record<string, { mac: string }>).map(
-      (i) => i.mac,
-    );
+    // Only well-formed entries: a ramdisk-supplied `all_interfaces` (when validation failed) may be junk.
+    const macs = Object.values(
+      typeof data.all_interfaces === 'object' && data.all_interfaces !== null ? data.all_interfaces : {},
+    )
+      .map((i) => (typeof i === 'object' && i !== null ? (i as { mac?: unknown }).mac : undefined))
+      .filter((m): m is string => typeof m === 'string' && m !== '');
     try {
       return await this.#d.nodeCache.findNode({ bmc_address: bmc, mac: macs });
     } catch (err) {
-      if (!(err instanceof NotFoundInCacheError)) throw err;
+      if (err instanceof NodeLockedError || !(err instanceof InspectorError)) throw err;
+      this.#d.metrics.count('LookupFailures');
+      if (!(err instanceof NotFoundInCacheError)) {
+        failures.push(`Look up error: ${err.message}`);
+        return undefined;
+      }
       const { permitActiveIntrospection, nodeNotFoundHook, enrollNodeDriver } = this.#d.config.processing;
       if (permitActiveIntrospection) {
         try {
@@ -387,12 +432,22 @@ export class Inspector {
           if (!(recordError instanceof NotFoundInCacheError)) throw recordError;
         }
       }
-      if (nodeNotFoundHook === 'enroll') {
+      if (nodeNotFoundHook !== 'enroll') {
+        failures.push(`Look up error: ${err.message}`);
+        return undefined;
+      }
+      try {
         const created = await this.#enroll(data, bmc, macs, enrollNodeDriver);
+        if (created === null) {
+          failures.push('Node not found hook returned nothing');
+          return undefined;
+        }
         await created.acquireLock(true);
         return created;
+      } catch (hookError) {
+        failures.push(`Node not found hook failed: ${(hookError as Error).message}`);
+        return undefined;
       }
-      throw err;
     }
   }
 
@@ -402,17 +457,16 @@ export class Inspector {
     bmc: string[],
     macs: string[],
     driver: string,
-  ): Promise<NodeInfo> {
+  ): Promise<NodeInfo | null> {
     const ironic = this.#ironic();
     for (const mac of macs) {
       if ((await ironic.listPorts({ address: mac })).length > 0) {
-        throw new InspectorError(`Node not found hook failed: Port ${mac} already exists in Ironic`);
+        throw new InspectorError(`Port ${mac} already exists in Ironic`);
       }
     }
     const fields = bmc[0] === undefined ? {} : { driver_info: { ipmi_address: bmc[0] } };
     const created = await this.#d.nodeCache.createNode(driver, fields);
-    if (created === null) throw new InspectorError('Node not found hook returned nothing');
-    data.auto_discovered = true;
+    if (created !== null) data.auto_discovered = true;
     return created;
   }
 
@@ -489,22 +543,37 @@ export class Inspector {
         return;
       }
       const sameRun = !('startedAt' in job) || stamp(record.startedAt) === job.startedAt;
-      switch (job.type) {
-        case 'introspect':
-          if (record.state !== 'starting' || !sameRun) break;
-          await this.#doIntrospect(nodeInfo);
+      try {
+        switch (job.type) {
+          case 'introspect':
+            if (record.state !== 'starting' || !sameRun) break;
+            await this.#doIntrospect(nodeInfo);
+            return;
+          case 'finish':
+            if (record.state !== 'processing' || !sameRun) break;
+            await this.#finish(nodeInfo, job.powerOff);
+            return;
+          case 'abort':
+            if (record.state !== 'aborting' && record.state !== 'error') break;
+            await this.#abortEnd(nodeInfo);
+            return;
+          case 'reapply':
+            if (record.state !== 'reapplying' || !sameRun) break;
+            await this.#reapply(nodeInfo, job.data);
+            return;
+        }
+      } catch (err) {
+        // A failure the job recorded on the node (it went to `error`) is the job's outcome: running
+        // it again could not change it. Anything else (storage, a crash before recording) is retried.
+        const after = await this.#d.nodeCache.nodeInfo(job.uuid).reload();
+        if (after?.state === 'error' && after.versionId !== record.versionId) {
+          this.#d.logger.warn('Job failed; the failure is recorded on the node', {
+            ...log,
+            error: String(err),
+          });
           return;
-        case 'finish':
-          if (record.state !== 'processing' || !sameRun) break;
-          await this.#finish(nodeInfo, job.powerOff);
-          return;
-        case 'abort':
-          if (record.state !== 'aborting' && record.state !== 'error') break;
-          await this.#abortEnd(nodeInfo);
-          return;
-        case 'reapply':
-          await this.#reapply(nodeInfo, job.data);
-          return;
+        }
+        throw err;
       }
       this.#d.logger.info(`Job is not due in state ${record.state}, skipping`, log);
     } finally {
@@ -554,27 +623,13 @@ export class Inspector {
     }
   }
 
-  /** Upstream `_reapply`: restart the clock, `reapply`, run the hooks on the stored data, `finish`. */
+  /** Upstream `_reapply` after the `reapply` event (recorded by the request): hooks on the stored data, `finish`. */
   async #reapply(nodeInfo: NodeInfo, given: IntrospectionDocument | undefined): Promise<void> {
     let data: IntrospectionDocument;
     try {
       data = given ?? (await this.#d.nodeCache.getIntrospectionData(nodeInfo.uuid, false));
     } catch (err) {
-      this.#d.logger.error('Failed reapply: no unprocessed data', {
-        node: nodeInfo.uuid,
-        error: String(err),
-      });
-      return;
-    }
-    nodeInfo.startedAt = this.#d.cacheDeps.now();
-    await nodeInfo.commit();
-    try {
-      await nodeInfo.fsmEvent('reapply');
-    } catch (err) {
-      if (!(err instanceof NodeStateInvalidEvent)) throw err;
-      this.#d.logger.error(`Failed reapply for node ${nodeInfo.uuid}: ${err.message}`, {
-        node: nodeInfo.uuid,
-      });
+      await nodeInfo.finished('error', `Failed reapply: no unprocessed data (${(err as Error).message})`);
       return;
     }
     await triggersFsmErrorTransition({ logger: this.#loggerRef() })(async (ni: NodeInfo) => {

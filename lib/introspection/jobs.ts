@@ -33,6 +33,7 @@ export const jobSchema = z.discriminatedUnion('type', [
     type: z.literal('reapply'),
     uuid: z.string(),
     leaseOwner: z.string(),
+    startedAt: z.string(),
     data: z.record(z.string(), z.unknown()).optional(),
   }),
 ]);

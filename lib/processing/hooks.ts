@@ -46,16 +46,25 @@ export interface InterfaceRecord {
 const GIB = 1024 ** 3;
 const MAC = /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i;
 
+const interfacesSchema = z.array(
+  z.looseObject({
+    name: z.string().nullable().optional(),
+    mac_address: z.string().nullable().optional(),
+    ipv4_address: z.string().nullable().optional(),
+    ipv6_address: z.string().nullable().optional(),
+    client_id: z.string().nullable().optional(),
+  }),
+);
+
+/** What `validate_interfaces` needs: the NICs and the BMC addresses, nothing else. */
+const networkSchema = z.looseObject({
+  interfaces: interfacesSchema,
+  bmc_address: z.string().nullable().optional(),
+  bmc_v6address: z.string().nullable().optional(),
+});
+
 const inventorySchema = z.looseObject({
-  interfaces: z.array(
-    z.looseObject({
-      name: z.string().nullable().optional(),
-      mac_address: z.string().nullable().optional(),
-      ipv4_address: z.string().nullable().optional(),
-      ipv6_address: z.string().nullable().optional(),
-      client_id: z.string().nullable().optional(),
-    }),
-  ),
+  interfaces: interfacesSchema,
   cpu: z.looseObject({
     count: z.union([z.number(), z.string()]).nullable().optional(),
     architecture: z.string().nullable().optional(),
@@ -66,12 +75,11 @@ const inventorySchema = z.looseObject({
   bmc_address: z.string().nullable().optional(),
   bmc_v6address: z.string().nullable().optional(),
   boot: z.looseObject({ current_boot_mode: z.string().nullable().optional() }).nullable().optional(),
-  pci_devices: z
-    .array(z.looseObject({ vendor_id: z.string(), product_id: z.string() }))
-    .nullable()
-    .optional(),
 });
 export type Inventory = z.infer<typeof inventorySchema>;
+
+/** The ramdisk's `pci-devices` collector output, at the top of the data (not in the inventory). */
+const pciDevicesSchema = z.array(z.looseObject({ vendor_id: z.string(), product_id: z.string() }));
 
 /**
  * Problems with the inventory, each naming the field (empty when it is usable). A missing inventory
@@ -92,8 +100,7 @@ export function inventoryProblems(data: IntrospectionDocument): string[] {
   });
 }
 
-/** The inventory, once {@link inventoryProblems} found none. */
-export function inventoryOf(data: IntrospectionDocument): Inventory {
+function presentInventory(data: IntrospectionDocument): unknown {
   const inventory = data.inventory;
   if (
     inventory === undefined ||
@@ -102,10 +109,25 @@ export function inventoryOf(data: IntrospectionDocument): Inventory {
   ) {
     throw new InspectorError('Hardware inventory is empty or missing');
   }
-  const parsed = inventorySchema.safeParse(inventory);
+  return inventory;
+}
+
+/** The whole inventory, once {@link inventoryProblems} found none (the update hooks). */
+export function inventoryOf(data: IntrospectionDocument): Inventory {
+  const parsed = inventorySchema.safeParse(presentInventory(data));
   if (!parsed.success) throw new InspectorError(inventoryProblems(data).join('\n'));
-  if (parsed.data.interfaces.length === 0)
+  return parsed.data;
+}
+
+/**
+ * The inventory's network part (`validate_interfaces`): a missing `cpu` must not stop the MACs from
+ * being read, or the node could not be found to be failed with that message.
+ */
+function networkOf(data: IntrospectionDocument): z.infer<typeof networkSchema> {
+  const parsed = networkSchema.safeParse(presentInventory(data));
+  if (!parsed.success || parsed.data.interfaces.length === 0) {
     throw new InspectorError('No network interfaces provided in the inventory');
+  }
   return parsed.data;
 }
 
@@ -151,7 +173,7 @@ function validateInterfaces(config: ProcessingConfig, logger: Logger): Processin
   return {
     name: 'validate_interfaces',
     beforeProcessing(data) {
-      const inventory = inventoryOf(data);
+      const inventory = networkOf(data);
       const bmc = inventory.bmc_address ?? (data.ipmi_address as string | undefined);
       const bmc6 = inventory.bmc_v6address ?? (data.ipmi_v6address as string | undefined);
       data.ipmi_address = bmc && bmc !== '0.0.0.0' ? bmc : null;
@@ -352,7 +374,8 @@ function pciDevices(config: ProcessingConfig): ProcessingHook {
     name: 'pci_devices',
     async beforeUpdate(data, nodeInfo) {
       if (config.pciAliases.length === 0) return;
-      const devices = inventoryOf(data).pci_devices ?? [];
+      const parsed = pciDevicesSchema.safeParse(data.pci_devices ?? []);
+      const devices = parsed.success ? parsed.data : [];
       const counts: Record<string, number> = {};
       for (const alias of config.pciAliases) {
         const n = devices.filter(

@@ -38,6 +38,8 @@ export async function startTestStack(
       INTROSPECTION_DATA_BUCKET: inject('introspectionDataBucket'),
       DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
       S3_ENDPOINT: inject('s3Endpoint'),
+      // Reboots 5 s apart would only slow the tests down; one test turns it on.
+      INTROSPECTION_DELAY: '0',
       ...options.env,
     },
     overrides: {

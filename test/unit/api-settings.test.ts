@@ -255,3 +255,54 @@ describe('requests behind API Gateway', () => {
     expect(request.body).toBe('{"a":1}');
   });
 });
+
+describe('introspection_delay', () => {
+  it('spaces the reboots of concurrent starts, across workers, by holding their jobs back', async () => {
+    const ironic = new FakeIronic();
+    const stack = await startTestStack({ ironic, env: { INTROSPECTION_DELAY: '1' } });
+    try {
+      const nodes = [1, 2, 3].map((i) => ironic.addNode({ driver_info: { ipmi_address: `192.0.2.7${i}` } }));
+      const reboots: number[] = [];
+      const original = ironic.setPowerState.bind(ironic);
+      ironic.setPowerState = async (id, target) => {
+        if (target === 'rebooting') reboots.push(Date.now());
+        return original(id, target);
+      };
+      await Promise.all(nodes.map((n) => stack.call('POST', `/v1/introspection/${n.uuid}`)));
+      await stack.idle();
+      expect(reboots).toHaveLength(3);
+      reboots.sort((a, b) => a - b);
+      expect((reboots[1] as number) - (reboots[0] as number)).toBeGreaterThanOrEqual(900);
+      expect((reboots[2] as number) - (reboots[1] as number)).toBeGreaterThanOrEqual(900);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe('pci_devices', () => {
+  it("counts the ramdisk's pci_devices (top-level data) against the aliases, as capabilities", async () => {
+    const ironic = new FakeIronic();
+    const stack = await startTestStack({
+      ironic,
+      env: { PCI_DEVICES_ALIASES: '[{"vendor_id":"10de","product_id":"1eb8","name":"gpu_t4"}]' },
+    });
+    try {
+      const macs: [string, string] = ['52:54:00:22:00:01', '52:54:00:22:00:02'];
+      const node = ironic.addNode({ driver_info: { ipmi_address: '192.0.2.80' } }, [...macs]);
+      await stack.call('POST', `/v1/introspection/${node.uuid}`);
+      await stack.idle();
+      const body = await ramdiskCallback(macs, '192.0.2.80');
+      body.pci_devices = [
+        { vendor_id: '10de', product_id: '1eb8' },
+        { vendor_id: '10de', product_id: '1eb8' },
+        { vendor_id: '8086', product_id: '1572' },
+      ];
+      expect((await stack.call('POST', '/v1/continue', { body })).status).toBe(200);
+      await stack.idle();
+      expect(ironic.nodes.get(node.uuid)?.properties?.capabilities).toContain('gpu_t4:2');
+    } finally {
+      await stack.stop();
+    }
+  });
+});

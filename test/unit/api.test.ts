@@ -519,6 +519,37 @@ describe('POST /v1/continue', () => {
   });
 });
 
+describe('callback payload problems (never a 500)', () => {
+  it('a missing cpu on a node known only by its MACs still finds it, and fails it with the field', async () => {
+    const macs: [string, string] = [mac(), mac()];
+    const node = ironic.addNode({ driver_info: {} }, [...macs]);
+    await stack.call('POST', `/v1/introspection/${node.uuid}`);
+    await waitForState(node.uuid, 'waiting');
+    const body = await ramdiskCallback(macs, '0.0.0.0');
+    delete (body.inventory as Record<string, unknown>).cpu;
+    const response = await stack.call('POST', '/v1/continue', { body });
+    expect(response.status).toBe(400);
+    const status = (await stack.call('GET', `/v1/introspection/${node.uuid}`)).json as Record<
+      string,
+      unknown
+    >;
+    expect(status.state).toBe('error');
+    expect(status.error).toContain('"inventory.cpu" field is missing');
+  });
+
+  it("junk in the ramdisk's own fields is a 400", async () => {
+    for (const body of [
+      { all_interfaces: { a: null } },
+      { inventory: { interfaces: 'eth0' } },
+      { inventory: [] },
+      { inventory: { interfaces: [{ name: 'eth0', mac_address: 42 }] } },
+    ]) {
+      const response = await stack.call('POST', '/v1/continue', { body });
+      expect([JSON.stringify(body), response.status]).toEqual([JSON.stringify(body), 400]);
+    }
+  });
+});
+
 describe('POST /v1/introspection/<node_id>/abort', () => {
   it('aborts a waiting node: 202 {}, then error "Canceled by operator" with power off', async () => {
     const { node } = ironicNode();
@@ -601,6 +632,58 @@ describe('introspection data and reapply', () => {
       inventory: { cpu: { count: number } };
     };
     expect(raw.inventory.cpu.count).toBe(16);
+  });
+
+  it('an empty object body counts as no body: the stored data is reapplied, not overwritten', async () => {
+    const n = await introspected();
+    expect(
+      (await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`, { body: {} })).status,
+    ).toBe(202);
+    const after = await waitForState(n.node.uuid, 'finished');
+    expect(after.error).toBeNull();
+    const raw = (await stack.call('GET', `/v1/introspection/${n.node.uuid}/data/unprocessed`)).json as Record<
+      string,
+      unknown
+    >;
+    expect(raw.inventory).toBeDefined();
+  });
+
+  it('a reapply job delivered twice runs once; one that fails records it and is not retried', async () => {
+    const n = await introspected();
+    const queue = stack.runtime.localQueue;
+    const sent: unknown[] = [];
+    const original = queue?.send.bind(queue);
+    if (queue && original) {
+      queue.send = async (job, options) => {
+        sent.push(job);
+        return original(job, options);
+      };
+    }
+    try {
+      await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`);
+      await waitForState(n.node.uuid, 'finished');
+      const job = sent.find((j) => (j as { type: string }).type === 'reapply') as Parameters<
+        typeof stack.runtime.inspector.runJob
+      >[0];
+      const patches = ironic.callsOf('patchNode').length;
+      await stack.runtime.inspector.runJob(job); // the redelivery
+      expect(ironic.callsOf('patchNode').length).toBe(patches);
+      expect(
+        ((await stack.call('GET', `/v1/introspection/${n.node.uuid}`)).json as { state: string }).state,
+      ).toBe('finished');
+    } finally {
+      if (queue && original) queue.send = original;
+    }
+
+    // Failing hooks: the node goes to error, the job ends normally (no redelivery, no dead letter).
+    const broken = await ramdiskCallback(n.macs, n.bmc);
+    broken.error = 'stored failure';
+    await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`, { body: broken });
+    const failed = await waitForState(n.node.uuid, 'error');
+    expect(failed.error).toContain(
+      'Pre-processing failures detected reapplying introspection on stored data',
+    );
+    expect(stack.runtime.localQueue?.deadLetters).toEqual([]);
   });
 
   it('reapply errors: non-JSON body 400, not an object 400, uncached node 404, no data 404, locked 409', async () => {

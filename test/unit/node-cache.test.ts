@@ -883,3 +883,16 @@ describe('edge transitions (spec §7.2, functional test_edge_state_transitions)'
     expect(reread.error).toBeNull();
   });
 });
+
+describe('the power-action throttle (introspection_delay)', () => {
+  it('gives concurrent reservations distinct slots, delay apart; an idle throttle starts now', async () => {
+    const g = await nodeCacheFixture();
+    const now = Date.now();
+    const slots = await Promise.all(
+      Array.from({ length: 6 }, () => g.deps.nodes.reservePowerSlot(now, 5000)),
+    );
+    expect(slots.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5].map((i) => now + i * 5000));
+    // Long after the last slot, the next reservation is immediate.
+    expect(await g.deps.nodes.reservePowerSlot(now + 60_000, 5000)).toBe(now + 60_000);
+  });
+});

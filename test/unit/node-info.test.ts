@@ -483,6 +483,21 @@ describe('lock (a lease in DynamoDB)', () => {
     f.clock.offsetMs = 0;
   });
 
+  it('a handed-over lease goes to the first taker only: a duplicate delivery of the job waits', async () => {
+    const uuid = await nodeIn('processing');
+    const api = f.nodeCache.nodeInfo(uuid);
+    await api.acquireLock();
+    const token = await api.handOffLock();
+    expect(api.lockHeld).toBe(false);
+    const first = new NodeInfo(f.deps, { uuid, leaseOwner: token });
+    const duplicate = new NodeInfo(f.deps, { uuid, leaseOwner: token });
+    expect(await first.acquireLock(false)).toBe(true);
+    expect(await duplicate.acquireLock(false)).toBe(false);
+    await first.releaseLock();
+    expect(await duplicate.acquireLock(false)).toBe(true);
+    await duplicate.releaseLock();
+  });
+
   it('gives up a blocking wait after NODE_LOCK_WAIT_SECONDS with 409', async () => {
     const uuid = await nodeIn('waiting');
     const holder = f.nodeCache.nodeInfo(uuid);
