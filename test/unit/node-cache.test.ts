@@ -657,6 +657,14 @@ describe('clean_up', () => {
     expect(await g.nodeCache.cleanUp()).toEqual([failed]); // picked up on the next pass
   });
 
+  it('two overlapping passes time each stale node out once', async () => {
+    const g = await nodeCacheFixture();
+    const stale = await Promise.all([1, 2, 3, 4].map(() => staleNode(g, 'waiting', 2 * hour)));
+    const [a, b] = await Promise.all([g.nodeCache.cleanUp(), g.another().cleanUp()]);
+    expect([...a, ...b].sort()).toEqual([...stale].sort());
+    for (const uuid of stale) expect(await (await g.nodeCache.getNode(uuid)).state()).toBe('error');
+  });
+
   it('re-checks under the lock: a node restarted since the index was read is not timed out', async () => {
     const g = await nodeCacheFixture();
     const uuid = await staleNode(g, 'waiting', 2 * hour);

@@ -535,3 +535,67 @@ describe('lock (a lease in DynamoDB)', () => {
     );
   });
 });
+
+describe('fsmEvent over the whole table, strict and not', () => {
+  it('every (state, event) pair: valid ones move and persist, invalid ones fail as upstream', async () => {
+    const { EVENTS, STATES, nextState } = await import('#lib/state-machine.ts');
+    for (const strict of [false, true]) {
+      for (const state of STATES) {
+        for (const event of EVENTS) {
+          const uuid = await nodeIn(state);
+          const nodeInfo = f.nodeCache.nodeInfo(uuid);
+          let target: string | undefined;
+          try {
+            target = nextState(state, event);
+          } catch {
+            target = undefined;
+          }
+          const outcome = await nodeInfo.fsmEvent(event, strict).then(
+            () => 'ok',
+            (e: unknown) => (e as Error).message,
+          );
+          const stored = await f.nodeCache.getNode(uuid);
+          const where = `${state} + ${event}${strict ? ' (strict)' : ''}`;
+          if (target !== undefined) {
+            expect([where, outcome, await stored.state()]).toEqual([where, 'ok', target]);
+            continue;
+          }
+          const invalid = `Can not transition from state '${state}' on event '${event}' (no defined transition)`;
+          if (!strict) {
+            expect([where, outcome, await stored.state(), stored.finishedAt]).toEqual([
+              where,
+              invalid,
+              state,
+              null,
+            ]);
+            continue;
+          }
+          // Strict: the node is finished with `error` and the text; where `error` itself is invalid
+          // (finished), that inner error is what propagates and nothing changes.
+          const errorTarget = (() => {
+            try {
+              return nextState(state, 'error');
+            } catch {
+              return undefined;
+            }
+          })();
+          if (errorTarget === undefined) {
+            expect([where, outcome, await stored.state()]).toEqual([
+              where,
+              `Can not transition from state '${state}' on event 'error' (no defined transition)`,
+              state,
+            ]);
+          } else {
+            expect([where, outcome, await stored.state(), stored.error]).toEqual([
+              where,
+              invalid,
+              'error',
+              invalid,
+            ]);
+            expect(stored.finishedAt).not.toBeNull();
+          }
+        }
+      }
+    }
+  });
+});
