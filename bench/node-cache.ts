@@ -142,7 +142,7 @@ async function runSize(size: number, endpoints: { dynamoDb: string; s3: string }
 
   await measure(
     'start_introspection',
-    'state read, start event, children read, replace transaction; S3: old data deleted',
+    'record read (start checked on it), children read, one replace transaction; S3: old data deleted',
     async () => {
       const i = freshNode();
       await nodeCache.startIntrospection(uuids[i] as string, {
