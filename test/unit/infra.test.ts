@@ -387,6 +387,51 @@ describe('cdk-nag and bundling', () => {
     for (const reason of reasons) expect(reason.length).toBeGreaterThan(30);
   });
 
+  it('the api bundle runs as Lambda would run it: ESM, the pinned SDK inside, answering GET /', {
+    timeout: 120_000,
+  }, async () => {
+    const { assembly, template } = synth({}, true);
+    const functions = template.findResources('AWS::Lambda::Function');
+    const api = Object.entries(functions).find(([id]) => id.startsWith('ApiFunction'))?.[1];
+    const s3Key = String(api?.Properties?.Code?.S3Key ?? ''); // "<asset hash>.zip"
+    const bundle = `${assembly.directory}/asset.${s3Key.replace(/\.zip$/, '')}/index.mjs`;
+    expect(existsSync(bundle)).toBe(true);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      NODE_CACHE_TABLE: 'bundle-check',
+      POWERTOOLS_DEV: 'true',
+      API_AUTH_STRATEGY: 'iam',
+    });
+    try {
+      const { handler } = (await import(bundle)) as {
+        handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+      };
+      const response = await handler(
+        {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: '/',
+          rawQueryString: '',
+          headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', 'x-forwarded-proto': 'https' },
+          requestContext: {
+            domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
+            http: { method: 'GET', path: '/' },
+            requestId: 'r1',
+            stage: '$default',
+          },
+          isBase64Encoded: false,
+        },
+        { awsRequestId: 'r1', functionName: 'api', getRemainingTimeInMillis: () => 29_000 },
+      );
+      expect(response.statusCode).toBe(200);
+      expect(JSON.parse(response.body).versions[0].links[0].href).toBe(
+        'https://abc.execute-api.eu-west-1.amazonaws.com/v1',
+      );
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it('the real synth bundles every handler as an ESM asset with a source map', { timeout: 120_000 }, () => {
     const { assembly } = synth(
       { auth: 'keystone', keystoneAuthUrl: 'https://keystone.example.com/v3' },
