@@ -148,7 +148,7 @@ export class Inspector {
       const nowMs = this.#d.cacheDeps.now().getTime();
       const slotMs = delayMs > 0 ? await this.#d.cacheDeps.nodes.reservePowerSlot(nowMs, delayMs) : nowMs;
       await this.#d.queue.send(
-        { type: 'introspect', uuid: node.uuid, startedAt: stamp(nodeInfo.startedAt) },
+        { type: 'introspect', uuid: node.uuid, startedAt: stamp(nodeInfo.startedAt), notBeforeMs: slotMs },
         { delayMs: slotMs - nowMs },
       );
     } catch (err) {
@@ -309,10 +309,11 @@ export class Inspector {
     if (!(await nodeInfo.acquireLock(false)))
       throw new NodeLockedError('Node locked, please, try again later');
     try {
+      // The event first (upstream's fsm_event_before): an invalid reapply must change nothing. Then
       // started_at restarts; finished_at and error stay as they were (upstream's reapply).
+      await nodeInfo.fsmEvent('reapply');
       nodeInfo.startedAt = this.#d.cacheDeps.now();
       await nodeInfo.commit();
-      await nodeInfo.fsmEvent('reapply');
     } catch (err) {
       await nodeInfo.releaseLock();
       if (!(err instanceof NodeStateInvalidEvent)) throw err;
@@ -487,13 +488,26 @@ export class Inspector {
     }
     const powerOff = keepPowerOn || !nodeInfo.manageBoot ? false : this.#d.config.processing.powerOff;
     const leaseOwner = await nodeInfo.handOffLock();
-    await this.#enqueueOrRun({
-      type: 'finish',
-      uuid: nodeInfo.uuid,
-      startedAt: stamp(nodeInfo.startedAt),
-      powerOff,
-      leaseOwner,
-    });
+    // From here the finish belongs to the worker (or the inline fallback): a failure there is
+    // recorded by the job itself, not by this request, and the callback itself succeeded (upstream's
+    // _finish runs in the background too).
+    try {
+      await this.#enqueueOrRun({
+        type: 'finish',
+        uuid: nodeInfo.uuid,
+        startedAt: stamp(nodeInfo.startedAt),
+        powerOff,
+        leaseOwner,
+      });
+    } catch (err) {
+      this.#d.logger.error(
+        'Finishing the introspection failed; the clean-up times it out if nothing else does',
+        {
+          node: nodeInfo.uuid,
+          error: String(err),
+        },
+      );
+    }
     return { uuid: nodeInfo.uuid };
   }
 
@@ -531,6 +545,19 @@ export class Inspector {
   /** Run one job. Idempotent: a job that is no longer due (redelivered, superseded) does nothing. */
   async runJob(job: Job): Promise<void> {
     const log = { node: job.uuid, job: job.type };
+    // A queue delays a message 15 minutes at most: a power slot further away comes back early and
+    // goes round again until its time.
+    if (job.type === 'introspect' && job.notBeforeMs !== undefined) {
+      const early = job.notBeforeMs - this.#d.cacheDeps.now().getTime();
+      if (early > 1000) {
+        this.#d.logger.info('Power slot not reached yet, waiting in the queue again', {
+          ...log,
+          waitMs: early,
+        });
+        await this.#d.queue.send(job, { delayMs: early });
+        return;
+      }
+    }
     const nodeInfo = new NodeInfo(this.#d.cacheDeps, {
       uuid: job.uuid,
       ...('leaseOwner' in job ? { leaseOwner: job.leaseOwner } : {}),

@@ -17,7 +17,13 @@ import { z } from 'zod';
 
 export const jobSchema = z.discriminatedUnion('type', [
   /** After a start with managed boot: MAC lookup attributes, PXE boot device, reboot, `wait`. */
-  z.object({ type: z.literal('introspect'), uuid: z.string(), startedAt: z.string() }),
+  z.object({
+    type: z.literal('introspect'),
+    uuid: z.string(),
+    startedAt: z.string(),
+    /** The power slot (upstream's introspection_delay): not before this time (epoch ms). */
+    notBeforeMs: z.number().optional(),
+  }),
   /** After processing: power off (when wanted) and `finish`, holding the callback's lease. */
   z.object({
     type: z.literal('finish'),

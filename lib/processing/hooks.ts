@@ -79,7 +79,7 @@ const inventorySchema = z.looseObject({
 export type Inventory = z.infer<typeof inventorySchema>;
 
 /** The ramdisk's `pci-devices` collector output, at the top of the data (not in the inventory). */
-const pciDevicesSchema = z.array(z.looseObject({ vendor_id: z.string(), product_id: z.string() }));
+const pciDeviceSchema = z.looseObject({ vendor_id: z.string(), product_id: z.string() });
 
 /**
  * Problems with the inventory, each naming the field (empty when it is usable). A missing inventory
@@ -124,11 +124,20 @@ export function inventoryOf(data: IntrospectionDocument): Inventory {
  * being read, or the node could not be found to be failed with that message.
  */
 function networkOf(data: IntrospectionDocument): z.infer<typeof networkSchema> {
-  const parsed = networkSchema.safeParse(presentInventory(data));
-  if (!parsed.success || parsed.data.interfaces.length === 0) {
-    throw new InspectorError('No network interfaces provided in the inventory');
-  }
-  return parsed.data;
+  const inventory = presentInventory(data) as Record<string, unknown>;
+  const raw = Array.isArray(inventory.interfaces) ? inventory.interfaces : [];
+  // Entry by entry: one malformed NIC must not cost the others' MACs (needed to find the node).
+  const interfaces = raw.flatMap((entry) => {
+    const one = interfacesSchema.element.safeParse(entry);
+    return one.success ? [one.data] : [];
+  });
+  if (interfaces.length === 0) throw new InspectorError('No network interfaces provided in the inventory');
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    interfaces,
+    bmc_address: text(inventory.bmc_address),
+    bmc_v6address: text(inventory.bmc_v6address),
+  };
 }
 
 /** The MAC the node PXE-booted from (`boot_interface`, maybe in pxelinux `01-aa-bb-…` form), lower-case. */
@@ -374,8 +383,11 @@ function pciDevices(config: ProcessingConfig): ProcessingHook {
     name: 'pci_devices',
     async beforeUpdate(data, nodeInfo) {
       if (config.pciAliases.length === 0) return;
-      const parsed = pciDevicesSchema.safeParse(data.pci_devices ?? []);
-      const devices = parsed.success ? parsed.data : [];
+      const raw = Array.isArray(data.pci_devices) ? data.pci_devices : [];
+      const devices = raw.flatMap((entry) => {
+        const one = pciDeviceSchema.safeParse(entry);
+        return one.success ? [one.data] : [];
+      });
       const counts: Record<string, number> = {};
       for (const alias of config.pciAliases) {
         const n = devices.filter(

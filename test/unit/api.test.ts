@@ -537,6 +537,24 @@ describe('callback payload problems (never a 500)', () => {
     expect(status.error).toContain('"inventory.cpu" field is missing');
   });
 
+  it('one malformed NIC does not cost the others: the node is still found by MAC, and failed naming the field', async () => {
+    const n = ironicNode({ driver_info: {} });
+    await stack.call('POST', `/v1/introspection/${n.node.uuid}`);
+    await waitForState(n.node.uuid, 'waiting');
+    const body = await ramdiskCallback(n.macs, '0.0.0.0');
+    (body.inventory as { interfaces: unknown[] }).interfaces.push({ name: 'eth9', mac_address: 42 });
+    const response = await stack.call('POST', '/v1/continue', { body });
+    expect(response.status).toBe(400);
+    expect((response.json as { error: { message: string } }).error.message).toContain(
+      '"inventory.interfaces.2.mac_address"',
+    );
+    const status = (await stack.call('GET', `/v1/introspection/${n.node.uuid}`)).json as Record<
+      string,
+      unknown
+    >;
+    expect(status.state).toBe('error');
+  });
+
   it("junk in the ramdisk's own fields is a 400", async () => {
     for (const body of [
       { all_interfaces: { a: null } },
@@ -632,6 +650,50 @@ describe('introspection data and reapply', () => {
       inventory: { cpu: { count: number } };
     };
     expect(raw.inventory.cpu.count).toBe(16);
+  });
+
+  it('a reapply refused by the state machine is accepted and changes nothing (not even started_at)', async () => {
+    const { node } = ironicNode();
+    await stack.call('POST', `/v1/introspection/${node.uuid}?manage_boot=0`);
+    const before = (await stack.call('GET', `/v1/introspection/${node.uuid}`)).json as Record<
+      string,
+      unknown
+    >;
+    await stack.runtime.nodeCache.storeIntrospectionData(node.uuid, { inventory: {} }, false);
+    expect((await stack.call('POST', `/v1/introspection/${node.uuid}/data/unprocessed`)).status).toBe(202);
+    const after = (await stack.call('GET', `/v1/introspection/${node.uuid}`)).json as Record<string, unknown>;
+    expect(after).toEqual(before);
+  });
+
+  it('a reboot job received before its power slot goes back to the queue', async () => {
+    const { node } = ironicNode();
+    const nodeInfo = await stack.runtime.nodeCache.startIntrospection(node.uuid);
+    const queue = stack.runtime.localQueue;
+    const resent: Array<{ job: unknown; delayMs?: number }> = [];
+    const original = queue?.send.bind(queue);
+    if (queue) {
+      queue.send = async (job, options) => {
+        resent.push({ job, ...(options?.delayMs !== undefined ? { delayMs: options.delayMs } : {}) });
+      };
+    }
+    try {
+      const startedAt = (await import('#lib/timestamps.ts')).toStoredTimestamp(nodeInfo.startedAt as Date);
+      const job = {
+        type: 'introspect' as const,
+        uuid: node.uuid,
+        startedAt,
+        notBeforeMs: Date.now() + 60_000,
+      };
+      await stack.runtime.inspector.runJob(job);
+      expect(resent).toHaveLength(1);
+      expect(resent[0]?.job).toEqual(job);
+      expect(resent[0]?.delayMs).toBeGreaterThan(55_000);
+      expect(
+        ((await stack.call('GET', `/v1/introspection/${node.uuid}`)).json as { state: string }).state,
+      ).toBe('starting');
+    } finally {
+      if (queue && original) queue.send = original;
+    }
   });
 
   it('an empty object body counts as no body: the stored data is reapplied, not overwritten', async () => {
