@@ -109,6 +109,7 @@ describe('authentication behind API Gateway (the local stack runs the authorizer
         headers: as('reader-token'),
       });
       expect(data.status).toBe(403);
+      expect(ironic.callsOf('getNode')).toHaveLength(0); // refused before anything was done
       expect(
         (await stack.call('POST', `/v1/introspection/${node.uuid}`, { headers: as('admin-token') })).status,
       ).toBe(202);

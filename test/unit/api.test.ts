@@ -637,6 +637,13 @@ describe('introspection data and reapply', () => {
     expect(ironic.nodes.get(n.node.uuid)?.properties?.cpus).toBe('4');
   });
 
+  it('reapplies by node name, resolved through Ironic', async () => {
+    const n = await introspected();
+    expect((await stack.call('POST', `/v1/introspection/${n.node.name}/data/unprocessed`)).status).toBe(202);
+    await waitForState(n.node.uuid, 'finished');
+    expect(ironic.callsOf('getNode').some((c) => c.args[0] === n.node.name)).toBe(true);
+  });
+
   it('reapplies data given in the body, storing it as the unprocessed data first', async () => {
     const n = await introspected();
     const body = await ramdiskCallback(n.macs, n.bmc);
