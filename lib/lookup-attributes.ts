@@ -11,7 +11,7 @@
  * canonicalLookupValue('bmc_address', 'FD00:0:0:0::0001');   // 'fd00::1'
  * ```
  */
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { InvalidLookupAttribute } from '#lib/errors.ts';
 
 /** DynamoDB index sort keys hold at most 1024 bytes. */
@@ -28,6 +28,13 @@ export function canonicalLookupValue(name: string, value: string): string {
     if (isIPv6(bare)) return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
   }
   return value;
+}
+
+/** Whether an IP address is a loopback one (127.0.0.0/8, ::1 in any spelling). */
+export function isLoopbackIp(ip: string): boolean {
+  if (isIP(ip) === 4) return ip.startsWith('127.');
+  if (isIPv6(ip)) return new URL(`http://[${ip}]/`).hostname === '[::1]';
+  return false;
 }
 
 /**

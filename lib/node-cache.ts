@@ -29,21 +29,20 @@ import {
   InvalidIntrospectionData,
   InvalidLookupAttribute,
   IronicError,
-  IronicNotConfigured,
   IronicUnavailable,
   MultipleNodesMatchError,
   NodeLockedError,
   NodeNameNotResolvable,
   NodeNotFoundInDBError,
-  NodeNotFoundInIronic,
   NodeNotOnIntrospectionError,
   NodeStateInvalidEvent,
   NotFoundInCacheError,
   pyAttributes,
   pyList,
 } from '#lib/errors.ts';
-import type { IronicApi, IronicNode } from '#lib/ironic/api.ts';
+import type { IronicNode } from '#lib/ironic/api.ts';
 import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
+import { ironicNode, requireIronic } from '#lib/ironic/calls.ts';
 import {
   canonicalLookupValue,
   isEmptyInput,
@@ -263,17 +262,8 @@ export class NodeCache {
    */
   async resolveNodeId(nodeId: string): Promise<string> {
     if (isUuidLike(nodeId)) return canonicalUuid(nodeId);
-    const ironic = this.#deps.ironic;
-    if (ironic === undefined) throw new NodeNameNotResolvable(nodeId);
-    try {
-      return (await ironic.getNode(nodeId, { fields: ['uuid'] })).uuid;
-    } catch (err) {
-      if (err instanceof IronicError && err.ironicStatus === 404) throw new NodeNotFoundInIronic(nodeId);
-      if (err instanceof IronicError && err.ironicStatus === 400) {
-        throw new InspectorError(`Cannot get node ${nodeId}: ${err.faultString}`, 400);
-      }
-      throw err;
-    }
+    if (this.#deps.ironic === undefined) throw new NodeNameNotResolvable(nodeId);
+    return (await ironicNode(this.#deps.ironic, nodeId, { fields: ['uuid'] })).uuid;
   }
 
   /**
@@ -390,7 +380,7 @@ export class NodeCache {
    * path that reads every node (Ironic's list, and the cache's).
    */
   async syncWithIronic(): Promise<string[]> {
-    const ironic = this.#requireIronic();
+    const ironic = requireIronic(this.#deps);
     // The cache is listed before Ironic: a node enrolled and started in between is not in this cache
     // listing, so it cannot be taken for one Ironic dropped.
     const cached = await this.listNodeUuids();
@@ -416,7 +406,7 @@ export class NodeCache {
         'Existing node cannot be found since neither MAC addresses nor BMC addresses are present in the inventory',
       );
     }
-    const ironic = this.#requireIronic();
+    const ironic = requireIronic(this.#deps);
     let byMac: string | undefined;
     if (macs.length > 0) {
       const owners = new Set<string>();
@@ -438,7 +428,7 @@ export class NodeCache {
       for (const node of await ironic.listNodes({ fields: ['uuid', 'driver_info'] })) {
         const addresses = await bmcAddresses(node, {
           logger: this.#deps.logger,
-          ...(this.#deps.ipmiAddressFields ? { fields: this.#deps.ipmiAddressFields } : {}),
+          fields: this.#deps.ipmiAddressFields,
         });
         if (addresses.some((a) => wanted.has(canonicalLookupValue('bmc_address', a)))) owners.add(node.uuid);
       }
@@ -473,7 +463,7 @@ export class NodeCache {
    * error is logged and gives null, as upstream.
    */
   async createNode(driver: string, fields: Readonly<Record<string, unknown>> = {}): Promise<NodeInfo | null> {
-    const ironic = this.#requireIronic();
+    const ironic = requireIronic(this.#deps);
     let node: IronicNode;
     try {
       node = await ironic.createNode({ ...fields, driver });
@@ -484,11 +474,6 @@ export class NodeCache {
     }
     this.#deps.logger.info(`Node ${node.uuid} was created successfully`, { node: node.uuid });
     return this.addNode(node.uuid, 'enrolling', { node });
-  }
-
-  #requireIronic(): IronicApi {
-    if (this.#deps.ironic === undefined) throw new IronicNotConfigured();
-    return this.#deps.ironic;
   }
 
   /** Every cached node UUID (upstream `_list_node_uuids`). */

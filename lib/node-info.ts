@@ -21,20 +21,17 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import {
-  InspectorError,
   InvalidLookupAttribute,
   IronicError,
-  IronicNotConfigured,
-  IronicUnavailable,
   NodeFieldNotFound,
   NodeLockedError,
   NodeNotFoundInDBError,
-  NodeNotFoundInIronic,
   NodeStateInvalidEvent,
   NotFoundInCacheError,
   PortNotFound,
 } from '#lib/errors.ts';
 import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ironic/api.ts';
+import { ironicNode, requireIronic, withIronicRetries } from '#lib/ironic/calls.ts';
 import type { Logger } from '#lib/logger.ts';
 import { asList, canonicalLookupValue, newRowId, validateLookupValue } from '#lib/lookup-attributes.ts';
 import type { MetricsSink } from '#lib/observability.ts';
@@ -75,9 +72,6 @@ export interface NodeCacheDeps {
 export type PortToCreate =
   | string
   | { readonly mac: string; readonly client_id?: string | null; readonly pxe?: boolean };
-
-/** Attempts of upstream's retried Ironic calls (`add_trait`, `delete_port`). */
-const IRONIC_ATTEMPTS = 5;
 
 /** Fields a NodeInfo may be built with (upstream's constructor arguments). */
 export interface NodeInfoFields {
@@ -493,8 +487,7 @@ export class NodeInfo {
   // ---- Ironic ------------------------------------------------------------------------------------
 
   #ironic(): IronicApi {
-    if (this.#deps.ironic === undefined) throw new IronicNotConfigured();
-    return this.#deps.ironic;
+    return requireIronic(this.#deps);
   }
 
   /**
@@ -504,17 +497,7 @@ export class NodeInfo {
    * @throws InspectorError "Cannot get node <uuid>: <error>" for Ironic's 400
    */
   async node(): Promise<IronicNode> {
-    if (this.#node === undefined) {
-      try {
-        this.#node = await this.#ironic().getNode(this.uuid);
-      } catch (err) {
-        if (err instanceof IronicError && err.ironicStatus === 404) throw new NodeNotFoundInIronic(this.uuid);
-        if (err instanceof IronicError && err.ironicStatus === 400) {
-          throw new InspectorError(`Cannot get node ${this.uuid}: ${err.faultString}`, 400);
-        }
-        throw err;
-      }
-    }
+    this.#node ??= await ironicNode(this.#ironic(), this.uuid);
     return this.#node;
   }
 
@@ -634,21 +617,15 @@ export class NodeInfo {
   }
 
   async #retried(what: string, call: () => Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await call();
-        return;
-      } catch (err) {
-        if (!(err instanceof IronicError || err instanceof IronicUnavailable) || attempt >= IRONIC_ATTEMPTS)
-          throw err;
+    await withIronicRetries(call, {
+      delayMs: this.#deps.ironicRetryDelayMs ?? 1000,
+      onRetry: (attempt, err) =>
         this.#deps.logger.warn(`Failed to ${what}, retrying`, {
           node: this.uuid,
           attempt,
           error: err.message,
-        });
-        await sleep(this.#deps.ironicRetryDelayMs ?? 1000);
-      }
-    }
+        }),
+    });
   }
 
   /**

@@ -18,10 +18,8 @@ import {
   IntrospectionDataStoreDisabled,
   InvalidIntrospectionData,
   IronicError,
-  IronicNotConfigured,
   IronicUnavailable,
   NodeLockedError,
-  NodeNotFoundInIronic,
   NodeStateInvalidEvent,
   NotFoundInCacheError,
 } from '#lib/errors.ts';
@@ -29,6 +27,7 @@ import { fsmTransition, releaseLock, triggersFsmErrorTransition } from '#lib/fsm
 import type { Job, JobQueue } from '#lib/introspection/jobs.ts';
 import type { IronicApi, IronicNode } from '#lib/ironic/api.ts';
 import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
+import { ironicNode, requireIronic, withIronicRetries } from '#lib/ironic/calls.ts';
 import type { Logger } from '#lib/logger.ts';
 import type { NodeCache, NodeListOptions } from '#lib/node-cache.ts';
 import { type NodeCacheDeps, NodeInfo } from '#lib/node-info.ts';
@@ -53,7 +52,6 @@ export const VALID_PROVISION_STATES = [
 /** Provision states of deployed nodes (active introspection, `permit_active_introspection`). */
 export const VALID_ACTIVE_STATES = ['active', 'rescue'];
 
-const IRONIC_CALL_ATTEMPTS = 5;
 /** Retries of one Ironic call stop after this long (the worker runs for at most 90 s). */
 const IRONIC_RETRY_BUDGET_MS = 25_000;
 
@@ -82,21 +80,7 @@ export class Inspector {
   }
 
   #ironic(): IronicApi {
-    if (this.#d.cacheDeps.ironic === undefined) throw new IronicNotConfigured();
-    return this.#d.cacheDeps.ironic;
-  }
-
-  /** The Ironic node by UUID or name, with upstream's errors. */
-  async #ironicNode(nodeId: string): Promise<IronicNode> {
-    try {
-      return await this.#ironic().getNode(nodeId);
-    } catch (err) {
-      if (err instanceof IronicError && err.ironicStatus === 404) throw new NodeNotFoundInIronic(nodeId);
-      if (err instanceof IronicError && err.ironicStatus === 400) {
-        throw new InspectorError(`Cannot get node ${nodeId}: ${err.faultString}`);
-      }
-      throw err;
-    }
+    return requireIronic(this.#d.cacheDeps);
   }
 
   /** @throws InspectorError 'Invalid provision state for introspection: …' */
@@ -116,7 +100,7 @@ export class Inspector {
    * attributes), then hand the boot work to the worker (managed boot) or finish the set-up here.
    */
   async startIntrospection(nodeId: string, options: { manageBoot: boolean }): Promise<void> {
-    const node = await this.#ironicNode(nodeId);
+    const node = await ironicNode(this.#ironic(), nodeId);
     this.#checkProvisionState(node);
     if (options.manageBoot) {
       const validation = await this.#ironic().validateNode(node.uuid);
@@ -128,7 +112,7 @@ export class Inspector {
     }
     const bmc = await bmcAddresses(node, {
       logger: this.#d.logger,
-      ...(this.#d.cacheDeps.ipmiAddressFields ? { fields: this.#d.cacheDeps.ipmiAddressFields } : {}),
+      fields: this.#d.cacheDeps.ipmiAddressFields,
     });
     const nodeInfo = await this.#d.nodeCache.startIntrospection(node.uuid, {
       manageBoot: options.manageBoot,
@@ -217,23 +201,11 @@ export class Inspector {
    * Upstream's `call_with_retries` (5 attempts), bounded in time too: a function must record the
    * failure before its own timeout, so retries stop after {@link IRONIC_RETRY_BUDGET_MS}.
    */
-  async #withRetries(call: () => Promise<void>): Promise<void> {
-    const started = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await call();
-        return;
-      } catch (err) {
-        if (
-          !(err instanceof IronicError || err instanceof IronicUnavailable) ||
-          attempt >= IRONIC_CALL_ATTEMPTS ||
-          performance.now() - started > IRONIC_RETRY_BUDGET_MS
-        ) {
-          throw err;
-        }
-        await new Promise((resolve) => setTimeout(resolve, this.#d.cacheDeps.ironicRetryDelayMs ?? 1000));
-      }
-    }
+  #withRetries(call: () => Promise<void>): Promise<void> {
+    return withIronicRetries(call, {
+      delayMs: this.#d.cacheDeps.ironicRetryDelayMs ?? 1000,
+      budgetMs: IRONIC_RETRY_BUDGET_MS,
+    });
   }
 
   // ---- status, list, data ------------------------------------------------------------------------

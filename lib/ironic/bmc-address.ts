@@ -17,6 +17,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { IronicNode, IronicPort } from '#lib/ironic/api.ts';
 import type { Logger } from '#lib/logger.ts';
+import { isLoopbackIp } from '#lib/lookup-attributes.ts';
 
 /** Upstream's `[DEFAULT]ipmi_address_fields`, consulted after `ipmi_address`. */
 export const DEFAULT_IPMI_ADDRESS_FIELDS = [
@@ -33,7 +34,8 @@ export type AddressLookup = (host: string) => Promise<Array<{ address: string; f
 const defaultLookup: AddressLookup = (host) => dnsLookup(host, { all: true });
 
 export interface BmcAddressOptions {
-  readonly fields?: readonly string[];
+  /** `[DEFAULT]ipmi_address_fields`; upstream's list when undefined. */
+  readonly fields?: readonly string[] | undefined;
   readonly lookup?: AddressLookup;
   readonly logger?: Logger;
 }
@@ -50,10 +52,6 @@ export function bmcHost(value: string): string {
   }
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   return host;
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
 }
 
 /** The node's BMC addresses as lookup attribute values: [IPv4?, IPv6?]. */
@@ -89,7 +87,7 @@ export async function bmcAddresses(node: IronicNode, options: BmcAddressOptions 
   let v4: string | undefined;
   let v6: string | undefined;
   for (const answer of answers) {
-    if (isLoopback(answer.address)) {
+    if (isLoopbackIp(answer.address)) {
       options.logger?.warn(`Ignoring loopback BMC address ${answer.address}`, { node: node.uuid });
       continue;
     }

@@ -13,11 +13,11 @@
  * for (const hook of hooks) hook.beforeProcessing?.(data);
  * ```
  */
-import { isIP, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import type { ProcessingConfig, ProcessingHookName } from '#lib/config.ts';
 import { InspectorError, pyValue } from '#lib/errors.ts';
 import type { Logger } from '#lib/logger.ts';
+import { isLoopbackIp } from '#lib/lookup-attributes.ts';
 import type { NodeInfo, PortToCreate } from '#lib/node-info.ts';
 import {
   InvalidRootDeviceHint,
@@ -159,12 +159,6 @@ export function reportedBmcAddresses(data: IntrospectionDocument): string[] {
   if (typeof v4 === 'string' && v4 !== '' && v4 !== '0.0.0.0') result.push(v4);
   if (typeof v6 === 'string' && v6 !== '' && v6 !== '::/0') result.push(v6);
   return result;
-}
-
-function isLoopbackIp(ip: string): boolean {
-  if (isIP(ip) === 4) return ip.startsWith('127.');
-  if (isIPv6(ip)) return new URL(`http://[${ip}]/`).hostname === '[::1]';
-  return false;
 }
 
 /** `ramdisk_error`: the ramdisk's own error is a failure. */
