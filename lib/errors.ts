@@ -134,6 +134,13 @@ export class InvalidIntrospectionData extends InspectorError {
   constructor(got: string) {
     super(`Invalid data: expected a JSON object, got ${got}`, 400);
   }
+
+  /** @throws InvalidIntrospectionData naming the Python type of `value` when it is not an object */
+  static assertObject(value: unknown): asserts value is Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidIntrospectionData(pyType(value));
+    }
+  }
 }
 
 /**
@@ -176,6 +183,16 @@ export function pyStr(value: string): string {
 export function pyAttributes(attributes: Readonly<Record<string, unknown>>): string {
   const items = Object.entries(attributes).map(([name, value]) => `${pyStr(name)}: ${pyValue(value)}`);
   return `{${items.join(', ')}}`;
+}
+
+/** Python's type name of a JSON value, for "expected a JSON object, got <type>". */
+export function pyType(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  return 'dict';
 }
 
 /** Python's repr of a JSON-like value (dicts, lists, str, numbers, booleans, None). */

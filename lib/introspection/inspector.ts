@@ -22,6 +22,7 @@ import {
   NodeLockedError,
   NodeStateInvalidEvent,
   NotFoundInCacheError,
+  pyList,
 } from '#lib/errors.ts';
 import { fsmTransition, releaseLock, triggersFsmErrorTransition } from '#lib/fsm-decorators.ts';
 import type { Job, JobQueue } from '#lib/introspection/jobs.ts';
@@ -69,10 +70,21 @@ export interface InspectorDeps {
 export class Inspector {
   readonly #d: InspectorDeps;
   readonly #hooks: ProcessingHook[];
+  /** Upstream `_do_introspect`: MAC lookup attributes, PXE boot device, reboot; then `wait`. */
+  readonly #doIntrospect: (nodeInfo: NodeInfo) => Promise<void>;
+  /** Upstream `_finish`: power off (unless not wanted), then `finish`. */
+  readonly #finish: (nodeInfo: NodeInfo, powerOff: boolean) => Promise<void>;
 
   constructor(deps: InspectorDeps) {
     this.#d = deps;
     this.#hooks = processingHooks(deps.config.processing, deps.logger);
+    const errorTransition = { logger: deps.logger };
+    this.#doIntrospect = releaseLock(
+      fsmTransition('wait', errorTransition)((nodeInfo: NodeInfo) => this.#introspect(nodeInfo)),
+    );
+    this.#finish = triggersFsmErrorTransition(errorTransition)((nodeInfo: NodeInfo, powerOff: boolean) =>
+      this.#powerOffAndFinish(nodeInfo, powerOff),
+    );
   }
 
   get nodeCache(): NodeCache {
@@ -142,59 +154,45 @@ export class Inspector {
     }
   }
 
-  /** Upstream `_do_introspect`: MAC lookup attributes, PXE boot device, reboot; then `wait`. */
-  readonly #doIntrospect = releaseLock(
-    fsmTransition('wait', { logger: this.#loggerRef() })(async (nodeInfo: NodeInfo) => {
-      await nodeInfo.acquireLock(true);
-      const macs = Object.keys(await nodeInfo.ports());
-      if (macs.length > 0) {
-        await nodeInfo.addAttribute('mac', macs);
-        this.#d.logger.info(`Whitelisting MAC's ${macs.join(', ')} for a PXE boot`, { node: nodeInfo.uuid });
-      }
-      const attributes = await nodeInfo.attributes();
-      if (this.#d.config.processing.nodeNotFoundHook === undefined && Object.keys(attributes).length === 0) {
-        throw new InspectorError(
-          "No lookup attributes were found, inspector won't be able to find it after introspection, consider creating ironic ports or providing an IPMI address",
-        );
-      }
-      this.#d.logger.info('The following attributes will be used for look up', {
-        node: nodeInfo.uuid,
-        attributes,
-      });
-      if (!nodeInfo.manageBoot) {
-        this.#d.logger.info(
-          `Introspection environment is ready, external power on is required within ${this.#d.config.timeoutSeconds} seconds`,
-          { node: nodeInfo.uuid },
-        );
-        return;
-      }
-      const node = await nodeInfo.node();
-      try {
-        await this.#withRetries(() =>
-          this.#ironic().setBootDevice(nodeInfo.uuid, 'pxe', persistentBoot(node)),
-        );
-      } catch (err) {
-        throw new InspectorError(`Failed to set boot device to PXE: ${(err as Error).message}`);
-      }
-      try {
-        await this.#withRetries(() => this.#ironic().setPowerState(nodeInfo.uuid, 'rebooting'));
-      } catch (err) {
-        throw new InspectorError(
-          `Failed to power on the node, check its power management configuration: ${(err as Error).message}`,
-        );
-      }
-      this.#d.logger.info('Introspection started successfully', { node: nodeInfo.uuid });
-    }),
-  );
-
-  #loggerRef(): Logger {
-    // Class fields initialise in order; the deps are set in the constructor before they run.
-    return {
-      debug: (m, e) => this.#d.logger.debug(m, e),
-      info: (m, e) => this.#d.logger.info(m, e),
-      warn: (m, e) => this.#d.logger.warn(m, e),
-      error: (m, e) => this.#d.logger.error(m, e),
-    };
+  /** The body of {@link Inspector.#doIntrospect}. */
+  async #introspect(nodeInfo: NodeInfo): Promise<void> {
+    await nodeInfo.acquireLock(true);
+    const macs = Object.keys(await nodeInfo.ports());
+    if (macs.length > 0) {
+      await nodeInfo.addAttribute('mac', macs);
+      this.#d.logger.info(`Whitelisting MAC's ${macs.join(', ')} for a PXE boot`, { node: nodeInfo.uuid });
+    }
+    const attributes = await nodeInfo.attributes();
+    if (this.#d.config.processing.nodeNotFoundHook === undefined && Object.keys(attributes).length === 0) {
+      throw new InspectorError(
+        "No lookup attributes were found, inspector won't be able to find it after introspection, consider creating ironic ports or providing an IPMI address",
+      );
+    }
+    this.#d.logger.info('The following attributes will be used for look up', {
+      node: nodeInfo.uuid,
+      attributes,
+    });
+    if (!nodeInfo.manageBoot) {
+      this.#d.logger.info(
+        `Introspection environment is ready, external power on is required within ${this.#d.config.timeoutSeconds} seconds`,
+        { node: nodeInfo.uuid },
+      );
+      return;
+    }
+    const node = await nodeInfo.node();
+    try {
+      await this.#withRetries(() => this.#ironic().setBootDevice(nodeInfo.uuid, 'pxe', persistentBoot(node)));
+    } catch (err) {
+      throw new InspectorError(`Failed to set boot device to PXE: ${(err as Error).message}`);
+    }
+    try {
+      await this.#withRetries(() => this.#ironic().setPowerState(nodeInfo.uuid, 'rebooting'));
+    } catch (err) {
+      throw new InspectorError(
+        `Failed to power on the node, check its power management configuration: ${(err as Error).message}`,
+      );
+    }
+    this.#d.logger.info('Introspection started successfully', { node: nodeInfo.uuid });
   }
 
   /**
@@ -258,13 +256,8 @@ export class Inspector {
    * reprocessing to the worker. An empty object counts as no body, as upstream's `if not data`.
    */
   async reapply(nodeId: string, body: unknown): Promise<void> {
-    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-      throw new InvalidIntrospectionData(pyType(body));
-    }
-    const given =
-      body !== undefined && Object.keys(body as object).length > 0
-        ? (body as IntrospectionDocument)
-        : undefined;
+    if (body !== undefined) InvalidIntrospectionData.assertObject(body);
+    const given = body !== undefined && Object.keys(body).length > 0 ? body : undefined;
     const uuid = await this.#d.nodeCache.resolveNodeId(nodeId);
     const storing = this.#d.config.storeData !== 'none';
     if (given !== undefined) {
@@ -310,25 +303,11 @@ export class Inspector {
    * found node; answers `{uuid}` while power-off and `finish` go to the worker.
    */
   async continueIntrospection(body: unknown): Promise<{ uuid: string }> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      throw new InvalidIntrospectionData(pyType(body));
-    const data = body as IntrospectionDocument;
+    InvalidIntrospectionData.assertObject(body);
+    const data: IntrospectionDocument = body;
     const { logs: _logs, ...unprocessed } = structuredClone(data);
 
-    const failures: string[] = data.error ? [] : inventoryProblems(data);
-    for (const hook of this.#hooks) {
-      if (hook.beforeProcessing === undefined) continue;
-      try {
-        hook.beforeProcessing(data);
-      } catch (err) {
-        failures.push(
-          err instanceof InspectorError
-            ? `Preprocessing hook ${hook.name}: ${err.message}`
-            : `Unexpected exception ${(err as Error).name} during preprocessing in hook ${hook.name}: ${(err as Error).message}`,
-        );
-      }
-    }
-
+    const failures = this.#preprocess(data);
     const nodeInfo = await this.#lookup(data, failures);
 
     if (failures.length > 0 || nodeInfo === undefined) {
@@ -371,6 +350,27 @@ export class Inspector {
       await this.#failQuietly(nodeInfo, message);
       throw new InspectorError(message, 500);
     }
+  }
+
+  /**
+   * Upstream `_run_pre_hooks`, for the callback and for reapply alike: the inventory check (decisions.md
+   * item 6), then every hook's pre-processing. Returns the failures, never throws.
+   */
+  #preprocess(data: IntrospectionDocument): string[] {
+    const failures: string[] = data.error ? [] : inventoryProblems(data);
+    for (const hook of this.#hooks) {
+      if (hook.beforeProcessing === undefined) continue;
+      try {
+        hook.beforeProcessing(data);
+      } catch (err) {
+        failures.push(
+          err instanceof InspectorError
+            ? `Preprocessing hook ${hook.name}: ${err.message}`
+            : `Unexpected exception ${(err as Error).name} during preprocessing in hook ${hook.name}: ${(err as Error).message}`,
+        );
+      }
+    }
+    return failures;
   }
 
   /**
@@ -580,26 +580,24 @@ export class Inspector {
     }
   }
 
-  /** Upstream `_finish`: power off (unless not wanted), then `finish`. */
-  readonly #finish = triggersFsmErrorTransition({ logger: this.#loggerRef() })(
-    async (nodeInfo: NodeInfo, powerOff: boolean) => {
-      if (powerOff) {
-        try {
-          await this.#ironic().setPowerState(nodeInfo.uuid, 'power off');
-        } catch (err) {
-          const provisionState = ((await nodeInfo.node()).provision_state ?? '').toLowerCase();
-          if (provisionState !== 'enroll') {
-            throw new InspectorError(
-              `Failed to power off node ${nodeInfo.uuid}, check its power management configuration: ${(err as Error).message}`,
-            );
-          }
-          this.#d.logger.info('Power off failed for a node in enroll; ignoring', { node: nodeInfo.uuid });
+  /** The body of {@link Inspector.#finish}. */
+  async #powerOffAndFinish(nodeInfo: NodeInfo, powerOff: boolean): Promise<void> {
+    if (powerOff) {
+      try {
+        await this.#ironic().setPowerState(nodeInfo.uuid, 'power off');
+      } catch (err) {
+        const provisionState = ((await nodeInfo.node()).provision_state ?? '').toLowerCase();
+        if (provisionState !== 'enroll') {
+          throw new InspectorError(
+            `Failed to power off node ${nodeInfo.uuid}, check its power management configuration: ${(err as Error).message}`,
+          );
         }
+        this.#d.logger.info('Power off failed for a node in enroll; ignoring', { node: nodeInfo.uuid });
       }
-      await nodeInfo.finished('finish');
-      this.#d.logger.info('Introspection finished successfully', { node: nodeInfo.uuid });
-    },
-  );
+    }
+    await nodeInfo.finished('finish');
+    this.#d.logger.info('Introspection finished successfully', { node: nodeInfo.uuid });
+  }
 
   /** Upstream `_abort` after the `abort` event: power off (failures logged), `abort_end`. */
   async #abortEnd(nodeInfo: NodeInfo): Promise<void> {
@@ -631,15 +629,8 @@ export class Inspector {
       await nodeInfo.finished('error', `Failed reapply: no unprocessed data (${(err as Error).message})`);
       return;
     }
-    await triggersFsmErrorTransition({ logger: this.#loggerRef() })(async (ni: NodeInfo) => {
-      const failures = data.error ? [] : inventoryProblems(data);
-      for (const hook of this.#hooks) {
-        try {
-          hook.beforeProcessing?.(data);
-        } catch (err) {
-          failures.push(`Preprocessing hook ${hook.name}: ${(err as Error).message}`);
-        }
-      }
+    await triggersFsmErrorTransition({ logger: this.#d.logger })(async (ni: NodeInfo) => {
+      const failures = this.#preprocess(data);
       if (failures.length > 0) {
         await ni.finished(
           'error',
@@ -684,18 +675,4 @@ export function persistentBoot(node: IronicNode): boolean {
 
 function stamp(date: Date | null): string {
   return date === null ? '' : toStoredTimestamp(date);
-}
-
-/** Python's type name of a JSON value, for "expected a JSON object, got <type>". */
-export function pyType(value: unknown): string {
-  if (value === null || value === undefined) return 'NoneType';
-  if (Array.isArray(value)) return 'list';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
-  if (typeof value === 'string') return 'str';
-  if (typeof value === 'boolean') return 'bool';
-  return 'dict';
-}
-
-function pyList(values: readonly string[]): string {
-  return `[${values.map((v) => `'${v}'`).join(', ')}]`;
 }
