@@ -53,6 +53,13 @@ const integer = (fallback: number, min: number, max: number) =>
 
 const url = z.url().optional();
 
+/** A `true`/`false` setting, as a boolean. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
+
 /** A JSON-valued setting. */
 const json = <T extends z.ZodType>(inner: T, fallback: string) =>
   z
@@ -95,12 +102,12 @@ const schema = z.object({
         .map((f) => f.trim())
         .filter((f) => f !== ''),
     ),
-  UPDATE_PXE_ENABLED: z.enum(['true', 'false']).default('true'),
-  CAN_MANAGE_BOOT: z.enum(['true', 'false']).default('true'),
+  UPDATE_PXE_ENABLED: flag(true),
+  CAN_MANAGE_BOOT: flag(true),
   API_AUTH_STRATEGY: z.enum(['noauth', 'http_basic', 'keystone', 'iam']).default('noauth'),
   INTROSPECTION_DELAY: integer(5, 0, 900),
   API_MAX_LIMIT: integer(1000, 1, 100000),
-  DEBUG: z.enum(['true', 'false']).default('false'),
+  DEBUG: flag(false),
   MAX_BODY_BYTES: integer(6_000_000, 1024, 10_485_760),
   PROCESSING_HOOKS: z
     .string()
@@ -125,13 +132,13 @@ const schema = z.object({
     ),
   ADD_PORTS: z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe'),
   KEEP_PORTS: z.enum(['all', 'present', 'added']).default('all'),
-  OVERWRITE_EXISTING: z.enum(['true', 'false']).default('true'),
-  POWER_OFF: z.enum(['true', 'false']).default('true'),
-  PERMIT_ACTIVE_INTROSPECTION: z.enum(['true', 'false']).default('false'),
+  OVERWRITE_EXISTING: flag(true),
+  POWER_OFF: flag(true),
+  PERMIT_ACTIVE_INTROSPECTION: flag(false),
   NODE_NOT_FOUND_HOOK: z.enum(['enroll']).optional(),
   ENROLL_NODE_DRIVER: z.string().min(1).default('fake-hardware'),
-  DISK_PARTITIONING_SPACING: z.enum(['true', 'false']).default('true'),
-  CAPABILITIES_BOOT_MODE: z.enum(['true', 'false']).default('false'),
+  DISK_PARTITIONING_SPACING: flag(true),
+  CAPABILITIES_BOOT_MODE: flag(false),
   CAPABILITIES_CPU_FLAGS: json(
     z.record(z.string(), z.string()),
     '{"vmx":"cpu_vt","svm":"cpu_vt","aes":"cpu_aes","pse":"cpu_hugepages","pdpe1gb":"cpu_hugepages_1g","smx":"cpu_txt"}',
@@ -171,8 +178,6 @@ export interface InspectorConfig {
   };
   /** `[DEFAULT]ipmi_address_fields`. */
   readonly ipmiAddressFields: readonly string[];
-  /** `[processing]update_pxe_enabled`. */
-  readonly updatePxeEnabled: boolean;
   /** `[DEFAULT]can_manage_boot`. */
   readonly canManageBoot: boolean;
   /** `[DEFAULT]auth_strategy` (plus `iam`): how the api checks callers behind API Gateway's authorizer. */
@@ -258,28 +263,27 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
       timeoutSeconds: c.IRONIC_TIMEOUT_SECONDS,
     },
     ipmiAddressFields: c.IPMI_ADDRESS_FIELDS,
-    updatePxeEnabled: c.UPDATE_PXE_ENABLED === 'true',
-    canManageBoot: c.CAN_MANAGE_BOOT === 'true',
+    canManageBoot: c.CAN_MANAGE_BOOT,
     apiAuthStrategy: c.API_AUTH_STRATEGY,
     introspectionDelaySeconds: c.INTROSPECTION_DELAY,
     apiMaxLimit: c.API_MAX_LIMIT,
-    debug: c.DEBUG === 'true',
+    debug: c.DEBUG,
     maxBodyBytes: c.MAX_BODY_BYTES,
     workerQueueUrl: c.WORKER_QUEUE_URL,
     processing: {
       hooks: c.PROCESSING_HOOKS,
       addPorts: c.ADD_PORTS,
       keepPorts: c.KEEP_PORTS,
-      overwriteExisting: c.OVERWRITE_EXISTING === 'true',
-      powerOff: c.POWER_OFF === 'true',
-      permitActiveIntrospection: c.PERMIT_ACTIVE_INTROSPECTION === 'true',
+      overwriteExisting: c.OVERWRITE_EXISTING,
+      powerOff: c.POWER_OFF,
+      permitActiveIntrospection: c.PERMIT_ACTIVE_INTROSPECTION,
       nodeNotFoundHook: c.NODE_NOT_FOUND_HOOK,
       enrollNodeDriver: c.ENROLL_NODE_DRIVER,
-      diskPartitioningSpacing: c.DISK_PARTITIONING_SPACING === 'true',
-      capabilitiesBootMode: c.CAPABILITIES_BOOT_MODE === 'true',
+      diskPartitioningSpacing: c.DISK_PARTITIONING_SPACING,
+      capabilitiesBootMode: c.CAPABILITIES_BOOT_MODE,
       cpuFlags: c.CAPABILITIES_CPU_FLAGS,
       pciAliases: c.PCI_DEVICES_ALIASES,
-      updatePxeEnabled: c.UPDATE_PXE_ENABLED === 'true',
+      updatePxeEnabled: c.UPDATE_PXE_ENABLED,
     },
   };
 }

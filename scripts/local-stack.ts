@@ -88,7 +88,7 @@ export function apiGatewayEvent(req: IncomingMessage, body: string): APIGatewayP
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: decodeURI(url.pathname) === url.pathname ? url.pathname : url.pathname,
+    rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),

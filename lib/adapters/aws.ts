@@ -109,7 +109,7 @@ export function createNodeCacheFromConfig(
     timeoutSeconds: config.timeoutSeconds,
     // null: explicitly without Ironic (unit tests of the cache alone).
     ironic: options.ironic === null ? undefined : (options.ironic ?? ironicClient(config, logger)),
-    updatePxeEnabled: config.updatePxeEnabled,
+    updatePxeEnabled: config.processing.updatePxeEnabled,
     ipmiAddressFields: config.ipmiAddressFields,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.ironicRetryDelayMs !== undefined ? { ironicRetryDelayMs: options.ironicRetryDelayMs } : {}),

@@ -11,7 +11,7 @@
  * ```
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Job, type JobQueue, MAX_JOB_DELAY_MS } from '#lib/introspection/jobs.ts';
+import { type Job, type JobQueue, jobDelayMs } from '#lib/introspection/jobs.ts';
 import type { Logger } from '#lib/logger.ts';
 
 export class InProcessJobQueue implements JobQueue {
@@ -39,7 +39,7 @@ export class InProcessJobQueue implements JobQueue {
     if (this.#consumer === undefined) throw new Error('The in-process job queue has no consumer');
     const consumer = this.#consumer;
     this.#pending++;
-    const delay = Math.min(MAX_JOB_DELAY_MS, Math.max(0, options.delayMs ?? 0));
+    const delay = jobDelayMs(options.delayMs);
     const later = delay > 0 ? (run: () => void) => setTimeout(run, delay) : setImmediate;
     later(() => {
       void this.#deliver(job, consumer).finally(() => {

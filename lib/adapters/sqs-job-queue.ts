@@ -8,7 +8,7 @@
  * ```
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type Job, type JobQueue, MAX_JOB_DELAY_MS } from '#lib/introspection/jobs.ts';
+import { type Job, type JobQueue, jobDelayMs } from '#lib/introspection/jobs.ts';
 
 /** SQS implementation of {@link JobQueue}. */
 export class SqsJobQueue implements JobQueue {
@@ -21,7 +21,7 @@ export class SqsJobQueue implements JobQueue {
   }
 
   async send(job: Job, options: { delayMs?: number } = {}): Promise<void> {
-    const delaySeconds = Math.ceil(Math.min(MAX_JOB_DELAY_MS, Math.max(0, options.delayMs ?? 0)) / 1000);
+    const delaySeconds = Math.ceil(jobDelayMs(options.delayMs) / 1000);
     await this.#sqs.send(
       new SendMessageCommand({
         QueueUrl: this.#queueUrl,

@@ -53,3 +53,8 @@ export interface JobQueue {
 
 /** SQS's longest message delay. */
 export const MAX_JOB_DELAY_MS = 900_000;
+
+/** A requested delay as a queue can honour it: 0 to {@link MAX_JOB_DELAY_MS} ms. */
+export function jobDelayMs(delayMs: number | undefined): number {
+  return Math.min(MAX_JOB_DELAY_MS, Math.max(0, delayMs ?? 0));
+}
