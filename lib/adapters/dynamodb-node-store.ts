@@ -209,7 +209,7 @@ export class DynamoDbNodeStore implements NodeStore {
     changes: NodeRecordChanges,
     newVersionId: string,
   ): Promise<void> {
-    const update = await this.#recordUpdate(uuid, changes, newVersionId);
+    const update = this.#recordUpdate(uuid, changes, newVersionId);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#db.send(
@@ -249,7 +249,7 @@ export class DynamoDbNodeStore implements NodeStore {
     changes: NodeRecordChanges,
     newVersionId: string,
   ): Promise<void> {
-    const update = await this.#recordUpdate(uuid, changes, newVersionId, ['child_count = :zero']);
+    const update = this.#recordUpdate(uuid, changes, newVersionId, ['child_count = :zero']);
     await this.#withFreshChildren(uuid, async (children) => [
       {
         Update: {
@@ -585,12 +585,12 @@ export class DynamoDbNodeStore implements NodeStore {
   }
 
   /** SET/REMOVE clauses for `changes` plus the new version; list_key follows started_at. */
-  async #recordUpdate(
+  #recordUpdate(
     uuid: string,
     changes: NodeRecordChanges,
     newVersionId: string,
     extraSet: readonly string[] = [],
-  ): Promise<{ expression: string; names: Record<string, string>; values: Item }> {
+  ): { expression: string; names: Record<string, string>; values: Item } {
     const set: string[] = ['version_id = :version', ...extraSet];
     const remove: string[] = [];
     const names: Record<string, string> = {};
