@@ -12,10 +12,10 @@ import { randomUUID } from 'node:crypto';
 import { createNodeCacheFromConfig } from '#lib/adapters/aws.ts';
 import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
 import { loadConfig } from '#lib/config.ts';
-import { silentLogger } from '#lib/logger.ts';
 import { newRowId } from '#lib/lookup-attributes.ts';
 import type { NodeInfo } from '#lib/node-info.ts';
-import type { NodeRecord } from '#lib/storage.ts';
+import { silentLogger } from '#lib/ports/logger.ts';
+import type { NodeRecord } from '#lib/ports/node-store.ts';
 import { LOCAL_CREDENTIALS, startLocalServices } from '../scripts/local-services.ts';
 import { recordCommands } from '../scripts/request-counter.ts';
 

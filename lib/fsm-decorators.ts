@@ -11,8 +11,8 @@
  * ```
  */
 import { NodeStateInvalidEvent, NodeStateRaceCondition } from '#lib/errors.ts';
-import type { Logger } from '#lib/logger.ts';
 import type { NodeInfo } from '#lib/node-info.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 import type { IntrospectionEvent } from '#lib/state-machine.ts';
 
 /** A function whose first argument is a NodeInfo. */

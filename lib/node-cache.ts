@@ -40,7 +40,6 @@ import {
   pyAttributes,
   pyList,
 } from '#lib/errors.ts';
-import type { IronicNode } from '#lib/ironic/api.ts';
 import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
 import { ironicNode, requireIronic } from '#lib/ironic/calls.ts';
 import {
@@ -51,13 +50,10 @@ import {
   validateLookupValue,
 } from '#lib/lookup-attributes.ts';
 import { type NodeCacheDeps, NodeInfo } from '#lib/node-info.ts';
+import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
+import type { IronicNode } from '#lib/ports/ironic.ts';
+import { type LookupAttributeRow, MAX_CHILD_ITEMS_PER_NODE, type NodeRecord } from '#lib/ports/node-store.ts';
 import { ACTIVE_STATES, type IntrospectionState, nextState, STATES } from '#lib/state-machine.ts';
-import {
-  type IntrospectionDocument,
-  type LookupAttributeRow,
-  MAX_CHILD_ITEMS_PER_NODE,
-  type NodeRecord,
-} from '#lib/storage.ts';
 import { toPythonStr } from '#lib/timestamps.ts';
 
 /** Lookup attributes for `add_node`/`start_introspection`: name → value or values. */

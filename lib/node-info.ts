@@ -30,23 +30,29 @@ import {
   NotFoundInCacheError,
   PortNotFound,
 } from '#lib/errors.ts';
-import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ironic/api.ts';
 import { ironicNode, requireIronic, withIronicRetries } from '#lib/ironic/calls.ts';
-import type { Logger } from '#lib/logger.ts';
 import { asList, canonicalLookupValue, newRowId, validateLookupValue } from '#lib/lookup-attributes.ts';
-import type { MetricsSink } from '#lib/observability.ts';
-import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/state-machine.ts';
+import type { IntrospectionDataStore } from '#lib/ports/introspection-data-store.ts';
+import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ports/ironic.ts';
+import type { LeaseStore } from '#lib/ports/lease-store.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { MetricsSink } from '#lib/ports/metrics.ts';
 import {
-  type IntrospectionDataStore,
   MAX_CHILD_ITEMS_PER_NODE,
   type NodeRecord,
   type NodeRecordChanges,
   type NodeStore,
-} from '#lib/storage.ts';
+} from '#lib/ports/node-store.ts';
+import type { PowerSlots } from '#lib/ports/power-slots.ts';
+import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/state-machine.ts';
 
 /** What NodeInfo and the node cache functions run on: storage, clock, logger and the lease settings. */
+/** The storage ports one adapter object serves today. */
+export type NodeStores = NodeStore & LeaseStore & PowerSlots;
+
 export interface NodeCacheDeps {
-  readonly nodes: NodeStore;
+  // One object serves the three ports until the redesign gives each its own option.
+  readonly nodes: NodeStores;
   readonly introspectionData: IntrospectionDataStore;
   readonly logger: Logger;
   /** The wall clock (UTC). Lease expiry compares this clock across holders, so hosts must keep NTP time. */

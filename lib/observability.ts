@@ -15,26 +15,15 @@
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Logger } from '#lib/logger.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { MetricsSink } from '#lib/ports/metrics.ts';
 
-/** The metrics the inspector emits. */
-export const InspectorMetric = {
-  IntrospectionsStarted: 'IntrospectionsStarted',
-  IntrospectionsFinished: 'IntrospectionsFinished',
-  IntrospectionsFailed: 'IntrospectionsFailed',
-  IntrospectionsTimedOut: 'IntrospectionsTimedOut',
-  LookupFailures: 'LookupFailures',
-  LockWaits: 'LockWaits',
-} as const;
-export type InspectorMetricName = (typeof InspectorMetric)[keyof typeof InspectorMetric];
-
-/** What the domain needs of metrics: counters. */
-export interface MetricsSink {
-  count(name: InspectorMetricName, value?: number): void;
-}
-
-/** Counts nothing (tests, scripts). */
-export const noMetrics: MetricsSink = { count() {} };
+export {
+  InspectorMetric,
+  type InspectorMetricName,
+  type MetricsSink,
+  noMetrics,
+} from '#lib/ports/metrics.ts';
 
 /** The Powertools logger (handlers add the Lambda context and the request id to it). */
 export const powertoolsLogger = new PowertoolsLogger({ serviceName: 'serverless-inspector' });

@@ -17,14 +17,14 @@ import { InProcessJobQueue } from '#lib/adapters/in-process-job-queue.ts';
 import { SqsJobQueue } from '#lib/adapters/sqs-job-queue.ts';
 import { type InspectorConfig, config as loadProcessConfig } from '#lib/config.ts';
 import { Inspector } from '#lib/introspection/inspector.ts';
-import type { JobQueue } from '#lib/introspection/jobs.ts';
-import type { IronicApi } from '#lib/ironic/api.ts';
-import type { Logger } from '#lib/logger.ts';
 import {
   type MetricsSink,
   logger as powertoolsLogger,
   metrics as powertoolsMetrics,
 } from '#lib/observability.ts';
+import type { IronicApi } from '#lib/ports/ironic.ts';
+import type { JobQueue } from '#lib/ports/job-queue.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 
 export interface InspectorRuntime extends NodeCacheRuntime {
   readonly config: InspectorConfig;

@@ -16,13 +16,13 @@ import { S3IntrospectionDataStore } from '#lib/adapters/s3-introspection-data-st
 import { secretBackedIronicAuth } from '#lib/adapters/secrets-manager.ts';
 import type { InspectorConfig } from '#lib/config.ts';
 import { ConfigurationError } from '#lib/errors.ts';
-import type { IronicApi } from '#lib/ironic/api.ts';
 import { type IronicAuth, ironicAuth } from '#lib/ironic/auth.ts';
 import { IronicClient } from '#lib/ironic/client.ts';
-import type { Logger } from '#lib/logger.ts';
 import { NodeCache } from '#lib/node-cache.ts';
 import type { NodeCacheDeps } from '#lib/node-info.ts';
-import type { MetricsSink } from '#lib/observability.ts';
+import type { IronicApi } from '#lib/ports/ironic.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { MetricsSink } from '#lib/ports/metrics.ts';
 
 /** The DynamoDB client for `config` (DynamoDB Local when `dynamoDbEndpoint` is set). */
 export function dynamoDbClient(config: InspectorConfig): DynamoDBClient {

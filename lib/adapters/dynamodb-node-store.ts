@@ -51,16 +51,17 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { NodeStateRaceCondition } from '#lib/errors.ts';
-import { type IntrospectionState, STATES } from '#lib/state-machine.ts';
+import type { LeaseAttempt, LeaseStore } from '#lib/ports/lease-store.ts';
 import {
-  type LeaseAttempt,
   type ListPosition,
   type LookupAttributeRow,
   MAX_CHILD_ITEMS_PER_NODE,
   type NodeRecord,
   type NodeRecordChanges,
   type NodeStore,
-} from '#lib/storage.ts';
+} from '#lib/ports/node-store.ts';
+import type { PowerSlots } from '#lib/ports/power-slots.ts';
+import { type IntrospectionState, STATES } from '#lib/state-machine.ts';
 import { fromStoredTimestamp, toStoredTimestamp } from '#lib/timestamps.ts';
 
 /** Index names, shared with the CDK stack. */
@@ -130,7 +131,7 @@ type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** DynamoDB implementation of {@link NodeStore}. */
-export class DynamoDbNodeStore implements NodeStore {
+export class DynamoDbNodeStore implements NodeStore, LeaseStore, PowerSlots {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
 

@@ -11,8 +11,9 @@
  * ```
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Job, type JobQueue, jobDelayMs } from '#lib/introspection/jobs.ts';
-import type { Logger } from '#lib/logger.ts';
+import type { Job } from '#lib/introspection/jobs.ts';
+import { type JobQueue, jobDelayMs } from '#lib/ports/job-queue.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 
 export class InProcessJobQueue implements JobQueue {
   #consumer: ((job: Job) => Promise<void>) | undefined;

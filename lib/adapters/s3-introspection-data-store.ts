@@ -17,7 +17,7 @@ import {
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import type { IntrospectionDataStore, IntrospectionDocument } from '#lib/storage.ts';
+import type { IntrospectionDataStore, IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 
 /** The object key of a node's processed or unprocessed data. */
 export function introspectionDataKey(uuid: string, processed: boolean): string {

@@ -8,7 +8,8 @@
  * ```
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type Job, type JobQueue, jobDelayMs } from '#lib/introspection/jobs.ts';
+import type { Job } from '#lib/introspection/jobs.ts';
+import { type JobQueue, jobDelayMs } from '#lib/ports/job-queue.ts';
 
 /** SQS implementation of {@link JobQueue}. */
 export class SqsJobQueue implements JobQueue {

@@ -25,21 +25,22 @@ import {
   pyList,
 } from '#lib/errors.ts';
 import { fsmTransition, releaseLock, triggersFsmErrorTransition } from '#lib/fsm-decorators.ts';
-import type { Job, JobQueue } from '#lib/introspection/jobs.ts';
-import type { IronicApi, IronicNode } from '#lib/ironic/api.ts';
+import type { Job } from '#lib/introspection/jobs.ts';
 import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
 import { ironicNode, requireIronic, withIronicRetries } from '#lib/ironic/calls.ts';
-import type { Logger } from '#lib/logger.ts';
 import type { NodeCache, NodeListOptions } from '#lib/node-cache.ts';
 import { type NodeCacheDeps, NodeInfo } from '#lib/node-info.ts';
-import type { MetricsSink } from '#lib/observability.ts';
+import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
+import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
+import type { JobQueue } from '#lib/ports/job-queue.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { MetricsSink } from '#lib/ports/metrics.ts';
 import {
   inventoryProblems,
   type ProcessingHook,
   processingHooks,
   reportedBmcAddresses,
 } from '#lib/processing/hooks.ts';
-import type { IntrospectionDocument } from '#lib/storage.ts';
 import { toStoredTimestamp } from '#lib/timestamps.ts';
 
 /** Provision states a node may be introspected in (upstream `VALID_STATES`). */

@@ -44,17 +44,3 @@ export const jobSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type Job = z.infer<typeof jobSchema>;
-
-/** Where jobs go: SQS in AWS, an in-process queue locally. */
-export interface JobQueue {
-  /** Enqueue; `delayMs` holds the job back (SQS allows up to 15 minutes). */
-  send(job: Job, options?: { delayMs?: number }): Promise<void>;
-}
-
-/** SQS's longest message delay. */
-export const MAX_JOB_DELAY_MS = 900_000;
-
-/** A requested delay as a queue can honour it: 0 to {@link MAX_JOB_DELAY_MS} ms. */
-export function jobDelayMs(delayMs: number | undefined): number {
-  return Math.min(MAX_JOB_DELAY_MS, Math.max(0, delayMs ?? 0));
-}

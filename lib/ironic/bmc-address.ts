@@ -15,9 +15,9 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { IronicNode, IronicPort } from '#lib/ironic/api.ts';
-import type { Logger } from '#lib/logger.ts';
 import { isLoopbackIp } from '#lib/lookup-attributes.ts';
+import type { IronicNode, IronicPort } from '#lib/ports/ironic.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 
 /** Upstream's `[DEFAULT]ipmi_address_fields`, consulted after `ipmi_address`. */
 export const DEFAULT_IPMI_ADDRESS_FIELDS = [

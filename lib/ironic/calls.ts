@@ -16,7 +16,7 @@ import {
   IronicUnavailable,
   NodeNotFoundInIronic,
 } from '#lib/errors.ts';
-import type { IronicApi, IronicNode } from '#lib/ironic/api.ts';
+import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
 
 /** Attempts of upstream's retried Ironic calls (`call_with_retries`, `add_trait`, `delete_port`). */
 export const IRONIC_ATTEMPTS = 5;

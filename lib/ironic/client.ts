@@ -20,6 +20,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { IronicError, IronicUnavailable } from '#lib/errors.ts';
+import { type IronicAuth, noAuth } from '#lib/ironic/auth.ts';
 import {
   type IronicApi,
   type IronicNode,
@@ -30,9 +31,8 @@ import {
   type NewPort,
   type PowerTarget,
   type ValidationResult,
-} from '#lib/ironic/api.ts';
-import { type IronicAuth, noAuth } from '#lib/ironic/auth.ts';
-import type { Logger } from '#lib/logger.ts';
+} from '#lib/ports/ironic.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 
 /** Oldest microversion the inspector works with (1.45: `reset_interfaces` on node patches). */
 export const MIN_IRONIC_API_VERSION = '1.45';

@@ -16,15 +16,15 @@
 import { z } from 'zod';
 import type { ProcessingConfig, ProcessingHookName } from '#lib/config.ts';
 import { InspectorError, pyValue } from '#lib/errors.ts';
-import type { Logger } from '#lib/logger.ts';
 import { isLoopbackIp } from '#lib/lookup-attributes.ts';
 import type { NodeInfo, PortToCreate } from '#lib/node-info.ts';
+import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 import {
   InvalidRootDeviceHint,
   type InventoryDisk,
   matchRootDevice,
 } from '#lib/processing/root-device-hints.ts';
-import type { IntrospectionDocument } from '#lib/storage.ts';
 
 /** One processing hook. */
 export interface ProcessingHook {

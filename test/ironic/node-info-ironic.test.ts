@@ -12,9 +12,9 @@ import {
   NotFoundInCacheError,
   PortNotFound,
 } from '#lib/errors.ts';
-import type { IronicNode } from '#lib/ironic/api.ts';
 import { bmcAddresses, bmcHost, ironicLookupAttributes } from '#lib/ironic/bmc-address.ts';
 import { NodeInfo } from '#lib/node-info.ts';
+import type { IronicNode } from '#lib/ports/ironic.ts';
 import { type Fixture, newUuid, nodeCacheFixture, RecordingLogger } from '#test/support/fixture.ts';
 import {
   createTestNode,

@@ -13,7 +13,7 @@ import type {
   NewPort,
   PowerTarget,
   ValidationResult,
-} from '#lib/ironic/api.ts';
+} from '#lib/ports/ironic.ts';
 
 export interface FakeCall {
   readonly method: string;

@@ -7,11 +7,10 @@ import { inject } from 'vitest';
 import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
 import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
 import { type InspectorConfig, loadConfig } from '#lib/config.ts';
-import type { IronicApi } from '#lib/ironic/api.ts';
-import type { Logger } from '#lib/logger.ts';
 import { NodeCache } from '#lib/node-cache.ts';
-import type { NodeCacheDeps } from '#lib/node-info.ts';
-import type { NodeStore } from '#lib/storage.ts';
+import type { NodeCacheDeps, NodeStores as NodeStore } from '#lib/node-info.ts';
+import type { IronicApi } from '#lib/ports/ironic.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 
 export { recordCommands } from '../../scripts/request-counter.ts';
 

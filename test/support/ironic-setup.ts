@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import bcrypt from 'bcryptjs';
 import type { TestProject } from 'vitest/node';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -51,13 +52,9 @@ export async function setup(project: TestProject): Promise<void> {
   const htpasswdDir = join(root, '.data', 'ironic-htpasswd');
   mkdirSync(htpasswdDir, { recursive: true });
   const htpasswd = join(htpasswdDir, 'htpasswd');
-  const hash = execFileSync('/usr/bin/python3', [
-    '-c',
-    'import bcrypt,sys; print(bcrypt.hashpw(sys.argv[1].encode(), bcrypt.gensalt(rounds=4)).decode())',
-    BASIC_PASSWORD,
-  ])
-    .toString()
-    .trim();
+  // bcryptjs writes the $2b$ hashes Ironic's htpasswd check reads; Python's bcrypt is not there
+  // until Ironic's packages are installed, which happens later in this setup.
+  const hash = bcrypt.hashSync(BASIC_PASSWORD, 4);
   writeFileSync(htpasswd, `${BASIC_USER}:${hash}\n`);
 
   instances.push({ port: 6385, env: {}, started: false });

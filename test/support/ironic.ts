@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
-import type { IronicNode } from '#lib/ironic/api.ts';
 import { IronicClient, type IronicClientOptions } from '#lib/ironic/client.ts';
+import type { IronicNode } from '#lib/ports/ironic.ts';
 
 export interface RecordedRequest {
   readonly method: string;

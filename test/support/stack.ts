@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import type { IronicApi } from '#lib/ironic/api.ts';
+import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { RuntimeOverrides } from '#lib/runtime.ts';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 import { sampleCallback } from '../../scripts/sample-callback.ts';

@@ -15,9 +15,10 @@ import {
   NotFoundInCacheError,
   UndefinedStateError,
 } from '#lib/errors.ts';
+import type { NodeStores as NodeStore } from '#lib/node-info.ts';
 import { NodeInfo } from '#lib/node-info.ts';
+import { MAX_CHILD_ITEMS_PER_NODE } from '#lib/ports/node-store.ts';
 import type { IntrospectionState } from '#lib/state-machine.ts';
-import { MAX_CHILD_ITEMS_PER_NODE, type NodeStore } from '#lib/storage.ts';
 import { type Fixture, newUuid, nodeCacheFixture, overrideStore } from '#test/support/fixture.ts';
 
 let f: Fixture;

@@ -1,7 +1,7 @@
 /**
- * The storage interfaces the node cache is written against. The domain (NodeInfo, the node cache
- * functions) depends only on these; the DynamoDB and S3 adapters in `lib/adapters/` implement them
- * with the AWS SDK.
+ * The node store port: node records (upstream's `nodes` table), lookup attributes (`attributes`) and
+ * options (`options`). NodeInfo and the node cache are written against it; the DynamoDB adapter
+ * (`lib/adapters/dynamodb/`) and the in-memory one (`lib/adapters/memory/`) implement it.
  *
  * @example
  * ```ts
@@ -44,15 +44,6 @@ export interface ListPosition {
   readonly uuid: string;
 }
 
-/** Result of one attempt to take a node's lease. */
-export type LeaseAttempt =
-  | { readonly acquired: true }
-  | {
-      readonly acquired: false;
-      readonly holder: string | undefined;
-      readonly expiresAtMs: number | undefined;
-    };
-
 /**
  * Most lookup attributes plus options one node may hold. A replaced record's old and new children
  * plus the record itself (48 + 48 + 1) then always fit DynamoDB's 100-item transaction, which keeps
@@ -61,7 +52,7 @@ export type LeaseAttempt =
  */
 export const MAX_CHILD_ITEMS_PER_NODE = 48;
 
-/** Node state, lookup attributes, options and leases. Implemented over DynamoDB. */
+/** Node records, lookup attributes and options. Implemented over DynamoDB and in memory. */
 export interface NodeStore {
   /** The node record, read consistently; undefined when there is none. */
   getNode(uuid: string): Promise<NodeRecord | undefined>;
@@ -139,37 +130,4 @@ export interface NodeStore {
 
   /** Every cached node UUID (only the periodic Ironic sync pages through all nodes). */
   listNodeUuids(): Promise<string[]>;
-
-  /**
-   * Take the node's lease for `owner` until `expiresAtMs`, if it is free, expired at `nowMs`, already
-   * `owner`'s, or `handedOverBy`'s (a lease handed over: it changes hands in the same write).
-   */
-  tryAcquireLease(
-    uuid: string,
-    owner: string,
-    nowMs: number,
-    expiresAtMs: number,
-    handedOverBy?: string,
-  ): Promise<LeaseAttempt>;
-
-  /** Give the lease back if `owner` still holds it; false when it was not `owner`'s any more. */
-  releaseLease(uuid: string, owner: string): Promise<boolean>;
-
-  /**
-   * Reserve the next slot for a power action, at least `delayMs` after the previous reservation
-   * (upstream's `introspection_delay`, shared by every worker). Returns when the slot starts (ms).
-   */
-  reservePowerSlot(nowMs: number, delayMs: number): Promise<number>;
-}
-
-/** A JSON object: what the ramdisk posts and what processing produces. */
-export type IntrospectionDocument = Record<string, unknown>;
-
-/** Introspection data, processed and unprocessed, one object each per node. Implemented over S3. */
-export interface IntrospectionDataStore {
-  put(uuid: string, processed: boolean, data: IntrospectionDocument): Promise<void>;
-  /** The stored document, or undefined when there is none. */
-  get(uuid: string, processed: boolean): Promise<IntrospectionDocument | undefined>;
-  /** Delete both documents of a node (absent ones are fine). */
-  deleteAll(uuid: string): Promise<void>;
 }
