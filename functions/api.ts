@@ -2,12 +2,17 @@
  * The api function: every v1 route behind API Gateway (HTTP API, payload 2.0). Thin: parse the
  * request with zod, call the inspector in `lib/`, map the result or the error to the inspector's
  * HTTP answer. It answers synchronously and leaves nothing running: slow work is a job for the worker.
+ *
+ * Small and fast to start: the runtime (node cache, Ironic client, AWS SDK clients) is a separate
+ * chunk loaded by the first route that needs it; `GET /`, `GET /v1` and every answer found before
+ * routing (400, 404, 405, 406, 413) never load it.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { checkPolicy, type PolicyRule } from '#lib/auth/policy.ts';
+import { config } from '#lib/config.ts';
 import { InspectorError } from '#lib/errors.ts';
 import {
   type ApiRequest,
@@ -26,27 +31,41 @@ import {
   responseForError,
   statusBody,
 } from '#lib/http/api.ts';
-import { powertoolsLogger, powertoolsMetrics } from '#lib/observability.ts';
-import { type InspectorRuntime, runtime } from '#lib/runtime.ts';
+import { logger, powertoolsLogger, powertoolsMetrics } from '#lib/observability.ts';
+import type { InspectorRuntime } from '#lib/runtime.ts';
 
 type RouteHandler = (request: ApiRequest, params: string[], rt: InspectorRuntime) => Promise<ApiResponse>;
 
-interface Route {
+interface RouteMatch {
   readonly method: string;
   readonly pattern: RegExp;
   /** Upstream's policy rule for the route. */
   readonly rule: PolicyRule;
+}
+
+/** A route that needs the node cache, Ironic or the queue. */
+interface Route extends RouteMatch {
   readonly handle: RouteHandler;
+}
+
+/** A route answered without the runtime (it is not loaded for it). */
+interface StaticRoute extends RouteMatch {
+  readonly respond: (request: ApiRequest, params: string[]) => Promise<ApiResponse>;
+}
+
+/** The runtime, loaded (a chunk of its own) and built by the first route that needs it. */
+async function loadRuntime(): Promise<InspectorRuntime> {
+  return (await import('#lib/runtime.ts')).runtime();
 }
 
 const ACCEPTED = () => json(202, {});
 
-const routes: Route[] = [
+const routes: (Route | StaticRoute)[] = [
   {
     method: 'GET',
     pattern: /^\/$/,
     rule: 'public',
-    handle: async (request) =>
+    respond: async (request) =>
       json(200, {
         versions: [
           { id: MAX_API_VERSION, links: [{ href: `${request.root}/v1`, rel: 'self' }], status: 'CURRENT' },
@@ -137,7 +156,7 @@ const routes: Route[] = [
     method: 'GET',
     pattern: /^\/([^/]+)$/,
     rule: 'public',
-    handle: async (request, [version]) => {
+    respond: async (request, [version]) => {
       if (version !== 'v1') throw new InspectorError(`Version ${version} not found.`, 404);
       const resources = ['continue', 'introspection'].map((name) => ({
         links: [{ href: `${request.root}/v1/${name}`, rel: 'self' }],
@@ -154,24 +173,25 @@ function continueBody(request: ApiRequest): unknown {
   return body === undefined ? null : body;
 }
 
-/** Answer one request (the handler below wraps it in middy). */
-export async function answer(
-  event: APIGatewayProxyEventV2,
-  rt: InspectorRuntime = runtime(),
-): Promise<ApiResponse> {
+/**
+ * Answer one request (the handler below wraps it in middy). `given`: the runtime to use (tests);
+ * otherwise the process's, loaded when a route needs it, and its settings before that.
+ */
+export async function answer(event: APIGatewayProxyEventV2, given?: InspectorRuntime): Promise<ApiResponse> {
+  const settings = given?.config ?? config();
   let request: ApiRequest;
   try {
     request = requestFromEvent(event);
     powertoolsLogger.appendKeys({ requestId: request.requestId });
-    if (request.body !== undefined && Buffer.byteLength(request.body) > rt.config.maxBodyBytes) {
+    if (request.body !== undefined && Buffer.byteLength(request.body) > settings.maxBodyBytes) {
       return errorResponse(
         413,
-        `Request body of ${Buffer.byteLength(request.body)} bytes is larger than the API can carry (${rt.config.maxBodyBytes} bytes)`,
+        `Request body of ${Buffer.byteLength(request.body)} bytes is larger than the API can carry (${settings.maxBodyBytes} bytes)`,
       );
     }
     checkApiVersion(request.headers);
   } catch (err) {
-    return responseForError(err, rt.config.debug);
+    return responseForError(err, settings.debug);
   }
   let methodMismatch = false;
   for (const route of routes) {
@@ -181,8 +201,9 @@ export async function answer(
       methodMismatch = true;
       continue;
     }
+    let rt = given;
     try {
-      checkPolicy(rt.config.apiAuthStrategy, route.rule, request.identity);
+      checkPolicy(settings.apiAuthStrategy, route.rule, request.identity);
       let params: string[];
       try {
         params = match.slice(1).map((p) => decodeURIComponent(p));
@@ -190,19 +211,29 @@ export async function answer(
         return errorResponse(404, NOT_FOUND_MESSAGE); // malformed percent-encoding names nothing
       }
       if (params[0] !== undefined) powertoolsLogger.appendKeys({ node: params[0] });
-      const response = await route.handle(request, params, rt);
-      if (Buffer.byteLength(response.body) > rt.config.maxBodyBytes) {
+      let response: ApiResponse;
+      if ('respond' in route) {
+        response = await route.respond(request, params);
+      } else {
+        rt ??= await loadRuntime();
+        response = await route.handle(request, params, rt);
+      }
+      if (Buffer.byteLength(response.body) > settings.maxBodyBytes) {
         return errorResponse(
           413,
-          `Response body of ${Buffer.byteLength(response.body)} bytes is larger than the API can carry (${rt.config.maxBodyBytes} bytes)`,
+          `Response body of ${Buffer.byteLength(response.body)} bytes is larger than the API can carry (${settings.maxBodyBytes} bytes)`,
         );
       }
       return response;
     } catch (err) {
       if (!(err instanceof InspectorError) || err.httpStatus >= 500) {
-        rt.logger.error('Request failed', { path: request.path, method: request.method, error: String(err) });
+        (rt?.logger ?? logger).error('Request failed', {
+          path: request.path,
+          method: request.method,
+          error: String(err),
+        });
       }
-      return responseForError(err, rt.config.debug);
+      return responseForError(err, settings.debug);
     }
   }
   return methodMismatch

@@ -1,6 +1,6 @@
 /**
- * One construct for every function of the stack: Node.js 24 on ARM64, an ESM bundle built by the
- * local esbuild (no Docker), source maps, a log group with explicit retention, and the settings every
+ * One construct for every function of the stack: Node.js 24 on ARM64, an ESM bundle with its
+ * chunks built by the local esbuild (no Docker; options in `infra/bundling.ts`), source maps, a log group with explicit retention, and the settings every
  * handler reads. Grants are added per function by the stack, least privilege.
  *
  * @example
@@ -9,15 +9,19 @@
  * table.grantReadWriteData(worker.function);
  * ```
  */
-import { resolve } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-const root = resolve(import.meta.dirname, '..');
+import { LocalFunctionBundling, PROJECT_ROOT } from './bundling.ts';
 
 /** Where a function runs on the network (to reach an on-premises Ironic). */
 export interface FunctionNetwork {
@@ -41,7 +45,7 @@ export interface InspectorFunctionProps {
 }
 
 export class InspectorFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: InspectorFunctionProps) {
@@ -50,9 +54,17 @@ export class InspectorFunction extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: resolve(root, props.entry),
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      // The bundle with its chunks (infra/bundling.ts), hashed by what was built.
+      code: Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never used: the local esbuild always bundles (tryBundle answers true or throws).
+          image: DockerImage.fromRegistry('dummy'),
+          local: new LocalFunctionBundling(props.entry),
+        },
+      }),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       timeout: props.timeout ?? Duration.seconds(30),
@@ -60,26 +72,11 @@ export class InspectorFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
-      projectRoot: root,
-      depsLockFilePath: resolve(root, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'serverless-inspector',
         POWERTOOLS_METRICS_NAMESPACE: 'ServerlessInspector',
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        sourceMap: true,
-        minify: true,
-        forceDockerBundling: false,
-        // The SDK versions the tests ran with, not whatever the Lambda runtime ships.
-        bundleAwsSDK: true,
-        // CommonJS dependencies inside an ESM bundle still call require().
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        mainFields: ['module', 'main'],
       },
       ...(props.network
         ? {

@@ -34,13 +34,14 @@
  * | `WORKER_QUEUE_URL` | – (the in-process queue locally) | (the worker's SQS queue) |
  * | `DYNAMODB_ENDPOINT`, `S3_ENDPOINT` | AWS | local endpoints |
  * | `AWS_REGION` | `us-east-1` | |
+ * | `LOG_FORMAT` | Powertools' JSON in Lambda; `line` under `npm start` (`json`, `pretty`) | (read by the logger, `lib/adapters/log-format.ts`) |
  *
  * @example
  * ```ts
  * const config = loadConfig(process.env); // throws ConfigurationError('INSPECTOR_TIMEOUT: …')
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '#lib/errors.ts';
 
 const integer = (fallback: number, min: number, max: number) =>
@@ -151,6 +152,8 @@ const schema = z.object({
   DYNAMODB_ENDPOINT: url,
   S3_ENDPOINT: url,
   AWS_REGION: z.string().min(1).default('us-east-1'),
+  // Read by the logger when it loads (lib/adapters/log-format.ts); checked here so a typo fails at start.
+  LOG_FORMAT: z.enum(['json', 'pretty', 'line']).optional(),
 });
 
 /** The validated settings. */
@@ -294,4 +297,9 @@ let cached: InspectorConfig | undefined;
 export function config(): InspectorConfig {
   cached ??= loadConfig(process.env);
   return cached;
+}
+
+/** Make {@link config} answer `value` from now on (the local stack's settings, set with its runtime). */
+export function useConfig(value: InspectorConfig): void {
+  cached = value;
 }

@@ -11,11 +11,10 @@
  * await inspector.status(uuid);
  * ```
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
 import { InProcessJobQueue } from '#lib/adapters/in-process-job-queue.ts';
-import { SqsJobQueue } from '#lib/adapters/sqs-job-queue.ts';
-import { type InspectorConfig, config as loadProcessConfig } from '#lib/config.ts';
+import { lazySqsJobQueue } from '#lib/adapters/lazy.ts';
+import { type InspectorConfig, config as loadProcessConfig, useConfig } from '#lib/config.ts';
 import { Inspector } from '#lib/introspection/inspector.ts';
 import {
   type MetricsSink,
@@ -66,8 +65,7 @@ export function createRuntime(overrides: RuntimeOverrides = {}): InspectorRuntim
     config.workerQueueUrl === undefined
       ? new InProcessJobQueue(logger, { retryDelayMs: overrides.jobRetryDelayMs ?? 1000 })
       : undefined;
-  const queue: JobQueue =
-    localQueue ?? new SqsJobQueue(new SQSClient({ region: config.region }), config.workerQueueUrl as string);
+  const queue: JobQueue = localQueue ?? lazySqsJobQueue(config.region, config.workerQueueUrl as string);
   const inspector = new Inspector({ config, nodeCache, cacheDeps, queue, logger, metrics });
   return { ...cache, config, inspector, queue, localQueue, logger };
 }
@@ -85,5 +83,6 @@ export function runtime(): InspectorRuntime {
 export function configureRuntime(overrides: RuntimeOverrides): InspectorRuntime {
   pendingOverrides = overrides;
   shared = createRuntime(overrides);
+  useConfig(shared.config); // what routes answered without the runtime read
   return shared;
 }

@@ -9,11 +9,10 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbNodeStore } from '#lib/adapters/dynamodb-node-store.ts';
+import { lazySecretBackedIronicAuth } from '#lib/adapters/lazy.ts';
 import { S3IntrospectionDataStore } from '#lib/adapters/s3-introspection-data-store.ts';
-import { secretBackedIronicAuth } from '#lib/adapters/secrets-manager.ts';
 import type { InspectorConfig } from '#lib/config.ts';
 import { ConfigurationError } from '#lib/errors.ts';
 import { type IronicAuth, ironicAuth } from '#lib/ironic/auth.ts';
@@ -57,11 +56,7 @@ export function ironicAuthFromConfig(config: InspectorConfig): IronicAuth {
   if (authType === 'none') return ironicAuth('none', undefined);
   if (credentials !== undefined) return ironicAuth(authType, credentials);
   if (credentialsSecretId !== undefined) {
-    return secretBackedIronicAuth(
-      new SecretsManagerClient({ region: config.region }),
-      credentialsSecretId,
-      authType,
-    );
+    return lazySecretBackedIronicAuth(config.region, credentialsSecretId, authType);
   }
   throw new ConfigurationError(
     `Invalid configuration: IRONIC_AUTH_TYPE is ${authType}, but neither IRONIC_CREDENTIALS nor IRONIC_CREDENTIALS_SECRET_ID is set`,

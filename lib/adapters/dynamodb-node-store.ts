@@ -49,7 +49,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NodeStateRaceCondition } from '#lib/errors.ts';
 import type { LeaseAttempt, LeaseStore } from '#lib/ports/lease-store.ts';
 import {

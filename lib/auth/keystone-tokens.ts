@@ -10,7 +10,7 @@
  * const identity = await validator.identify(token); // { status: 'Confirmed', roles: ['admin'], systemScopeAll: false }
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallerIdentity } from '#lib/auth/policy.ts';
 
 const tokenBody = z.object({

@@ -10,7 +10,7 @@
  * ```
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CallerIdentity, identityFromAuthorizerContext } from '#lib/auth/policy.ts';
 import { InspectorError } from '#lib/errors.ts';
 import { isUuidLike } from '#lib/node-cache.ts';

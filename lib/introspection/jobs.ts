@@ -13,7 +13,7 @@
  * await queue.send({ type: 'introspect', uuid, startedAt: '2026-11-25T18:00:00.000000' });
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const jobSchema = z.discriminatedUnion('type', [
   /** After a start with managed boot: MAC lookup attributes, PXE boot device, reboot, `wait`. */

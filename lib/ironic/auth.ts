@@ -12,7 +12,7 @@
  * const headers = await auth.headers(); // { 'X-Auth-Token': '…' }
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, IronicAuthError } from '#lib/errors.ts';
 
 /** Adds credentials to Ironic requests. */

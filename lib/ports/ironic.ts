@@ -11,7 +11,7 @@
  * await ironic.patchNode(node.uuid, [{ op: 'add', path: '/properties/cpus', value: '4' }]);
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const dict = z.record(z.string(), z.unknown());
 

@@ -13,7 +13,7 @@
  * for (const hook of hooks) hook.beforeProcessing?.(data);
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProcessingConfig, ProcessingHookName } from '#lib/config.ts';
 import { InspectorError, pyValue } from '#lib/errors.ts';
 import { isLoopbackIp } from '#lib/lookup-attributes.ts';
