@@ -3,8 +3,8 @@
  * metrics interface the domain writes to.
  *
  * Logs are JSON lines carrying the node UUID (`node`) and, in handlers, the request id; metrics are
- * EMF in the `ServerlessInspector` namespace. Locally `POWERTOOLS_DEV=true` pretty-prints logs and
- * keeps metrics off stdout.
+ * EMF in the `ServerlessInspector` namespace. Locally `POWERTOOLS_DEV=true` keeps metrics off stdout,
+ * and `LOG_FORMAT` (`lib/adapters/log-format.ts`) chooses one short line per event or JSON.
  *
  * @example
  * ```ts
@@ -13,8 +13,8 @@
  * logger.info('Introspection started', { node: uuid });
  * ```
  */
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createPowertoolsLogger } from '#lib/adapters/log-format.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
 
@@ -26,7 +26,7 @@ export {
 } from '#lib/ports/metrics.ts';
 
 /** The Powertools logger (handlers add the Lambda context and the request id to it). */
-export const powertoolsLogger = new PowertoolsLogger({ serviceName: 'serverless-inspector' });
+export const powertoolsLogger = createPowertoolsLogger({ serviceName: 'serverless-inspector' });
 
 /** The Powertools logger behind the domain's {@link Logger} interface. */
 export const logger: Logger = {

@@ -122,6 +122,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.POWERTOOLS_DEV ??= 'true';
+  process.env.LOG_FORMAT ??= 'line'; // one short line per event (lib/adapters/log-format.ts)
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const env = { ...process.env, ...options.env };
 
