@@ -25,6 +25,8 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RV
 export interface LocalServices {
   readonly dynamoDbEndpoint: string;
   readonly s3Endpoint: string;
+  /** DynamoDB Local's Java process (the benchmarks read its memory). */
+  readonly dynamoDbPid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -119,6 +121,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
   return {
     dynamoDbEndpoint,
     s3Endpoint: `http://127.0.0.1:${s3Port}`,
+    dynamoDbPid: child.pid,
     async stop() {
       await Promise.allSettled([s3rver.close(), stopDynamoDb()]);
       if (options.dataDir === undefined) await rm(s3Dir, { recursive: true, force: true });
