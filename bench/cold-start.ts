@@ -5,6 +5,7 @@
  * Per function:
  * - size: every `.mjs` file of the asset (entry and chunks), what a cold start loads (the entry and
  *   the chunks it imports statically), and the largest packages in that first load (esbuild metafile);
+ *   for comparison, the sizes the bundle would have with the Lambda runtime's AWS SDK (external);
  * - cold import: `await import('index.mjs')` in a fresh `node --enable-source-maps` (as Lambda runs
  *   it), over `BENCH_RUNS` processes (default 10): min, median, max;
  * - api only: `GET /` answered right after the import, and the first request that needs the node
@@ -15,10 +16,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { Metafile } from 'esbuild';
-import { bundleFunction, PROJECT_ROOT } from '../infra/bundling.ts';
+import { buildSync, type Metafile } from 'esbuild';
+import { bundleFunction, FUNCTION_BUNDLE_OPTIONS, PROJECT_ROOT } from '../infra/bundling.ts';
 import { formatTable, median } from './support/table.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -28,9 +29,12 @@ type FunctionName = (typeof FUNCTIONS)[number];
 /** Runs in each fresh process: import the bundle, then (api) answer two requests. */
 const PROBE = `
 const [bundle, name] = process.argv.slice(2);
+const cpuMs = (since) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const m = await import(bundle);
 const importMs = performance.now() - t0;
+const importCpuMs = cpuMs(c0);
 const event = (path, query = '') => ({
   version: '2.0', routeKey: '$default', rawPath: path, rawQueryString: query,
   ...(query ? { queryStringParameters: Object.fromEntries(new URLSearchParams(query)) } : {}),
@@ -40,11 +44,13 @@ const event = (path, query = '') => ({
   isBase64Encoded: false,
 });
 const context = { awsRequestId: 'r1', functionName: name, getRemainingTimeInMillis: () => 29000 };
-const result = { importMs };
+const result = { importMs, importCpuMs };
 if (name === 'api') {
+  const c1 = process.cpuUsage();
   const t1 = performance.now();
   const root = await m.handler(event('/'), context);
   result.rootMs = performance.now() - t1;
+  result.rootCpuMs = cpuMs(c1);
   result.rootStatus = root.statusCode;
   const t2 = performance.now();
   const list = await m.handler(event('/v1/introspection', 'limit=x'), context);
@@ -56,7 +62,9 @@ process.stderr.write('\\nCOLD-START ' + JSON.stringify(result) + '\\n');
 
 interface Probe {
   importMs: number;
+  importCpuMs: number;
   rootMs?: number;
+  rootCpuMs?: number;
   rootStatus?: number;
   firstNodeCacheMs?: number;
   firstNodeCacheStatus?: number;
@@ -114,13 +122,25 @@ try {
     const entryPoint = `functions/${name}.ts`;
     const { metafile } = bundleFunction(entryPoint, outdir);
     const size = sizes(metafile, outdir, entryPoint);
+    // For comparison only: the same bundle with the Lambda runtime's AWS SDK (not what is deployed).
+    const withoutSdk = buildSync({
+      ...FUNCTION_BUNDLE_OPTIONS,
+      absWorkingDir: PROJECT_ROOT,
+      entryPoints: [join(PROJECT_ROOT, entryPoint)],
+      outdir: join(work, `${name}-without-sdk`),
+      external: ['@aws-sdk/*', '@smithy/*'],
+    });
+    const withoutSdkSize = sizes(
+      withoutSdk.metafile as Metafile,
+      join(work, `${name}-without-sdk`),
+      entryPoint,
+    );
     sizeRows.push([
       name,
-      kb(size.total),
-      String(size.files),
-      kb(size.initial),
-      String(size.initialFiles),
-      size.total <= 300 * 1024 ? 'yes' : 'no',
+      `${kb(size.total)} (${size.files} file${size.files === 1 ? '' : 's'})`,
+      `${kb(size.initial)} (${size.initialFiles} file${size.initialFiles === 1 ? '' : 's'})`,
+      size.initial <= 300 * 1024 ? 'yes' : 'no',
+      `${kb(withoutSdkSize.total)} / ${kb(withoutSdkSize.initial)}`,
     ]);
     heavy.push(`${name}: ${size.top.map(([pkg, bytes]) => `${pkg} ${kb(bytes)}`).join(', ')}`);
 
@@ -129,7 +149,9 @@ try {
     timeRows.push([
       name,
       ms(runs.map((r) => r.importMs)),
+      ms(runs.map((r) => r.importCpuMs)),
       ms(runs.flatMap((r) => (r.rootMs === undefined ? [] : [r.rootMs]))),
+      ms(runs.flatMap((r) => (r.rootCpuMs === undefined ? [] : [r.rootCpuMs]))),
       ms(runs.flatMap((r) => (r.firstNodeCacheMs === undefined ? [] : [r.firstNodeCacheMs]))),
     ]);
   }
@@ -168,15 +190,29 @@ function runProbe(bundle: string, name: FunctionName): Probe {
 console.log(`Lambda bundles (infra/bundling.ts: ESM, minified, code splitting), node ${process.version}\n`);
 console.log(
   formatTable(
-    ['function', 'asset .mjs', 'files', 'first load', 'files loaded', '≤ 300 KB'],
+    [
+      'function',
+      'asset (every .mjs)',
+      'first load (entry + static chunks)',
+      'first load ≤ 300 KB',
+      'for comparison: runtime SDK, asset / first load',
+    ],
     sizeRows,
-    'llrrrl',
+    'lrrlr',
   ),
 );
 console.log('\nLargest packages in the first load:');
 for (const line of heavy) console.log(`  ${line}`);
-console.log(`\nCold start, ${RUNS} fresh processes each (min / median / max, ms; goal: api import ≤ 100):\n`);
 console.log(
-  formatTable(['function', 'import', 'then GET /', 'then first node-cache request'], timeRows, 'lrrr'),
+  `\nCold start, ${RUNS} fresh processes each (min / median / max, ms; goal: api import ≤ 100). Wall time, and the\nprocess's CPU time over the same span (steadier when other work shares the cores). Load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}:\n`,
+);
+console.log(
+  formatTable(
+    ['function', 'import', 'import, CPU', 'then GET /', 'GET /, CPU', 'then first node-cache request'],
+    timeRows,
+    'lrrrrr',
+  ),
 );
 console.log('\nUpstream figures (issue 12): the bundles were 1.1 MB each, the api cold import about 280 ms.');

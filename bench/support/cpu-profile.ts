@@ -65,7 +65,7 @@ export function selfTimes(profile: CpuProfile) {
         return category(frame.url, frame.functionName);
       }
     }
-    return ownCategory === 'native functions' ? 'Node (event loop, I/O)' : ownCategory;
+    return 'Node (event loop, I/O, HTTP)';
   };
   const perNode = new Map<number, number>();
   profile.samples.forEach((id, i) => {
