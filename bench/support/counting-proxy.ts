@@ -67,25 +67,35 @@ export async function startCountingProxy(
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const key = classify(req);
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    const forward = httpRequest(
-      {
-        agent,
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.end(`counting proxy: ${err.message}`);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const send = (retry: boolean) => {
+        const forward = httpRequest(
+          {
+            agent,
+            host: upstream.hostname,
+            port: upstream.port,
+            method: req.method,
+            path: req.url,
+            headers: req.headers,
+          },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        forward.on('error', (err: NodeJS.ErrnoException) => {
+          // The server closed a kept-alive connection as it was reused: send once more on a new one.
+          if (retry && forward.reusedSocket && err.code === 'ECONNRESET') return send(false);
+          if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+          res.end(`counting proxy: ${err.message}`);
+        });
+        forward.end(body);
+      };
+      send(true);
     });
-    req.pipe(forward);
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {

@@ -68,7 +68,7 @@ const hex = (n: number) => n.toString(16).padStart(2, '0');
  * address, moved to `manageable`.
  */
 export async function enrollNodes(ironicUrl: string, count: number, prefix: string): Promise<BenchNode[]> {
-  const ironic = new IronicClient({ url: ironicUrl, lockedBackoffMs: 200 });
+  const ironic = new IronicClient({ url: ironicUrl, lockedBackoffMs: 200, timeoutMs: 60_000 });
   const macBase = randomInt(0, 0xffff - count);
   const bmcBase = randomInt(0, 0xffff - count);
   const nodes = await pool(
