@@ -68,6 +68,8 @@ export interface AddNodeOptions {
    * replacement is conditioned on it, so two concurrent starts of one node cannot both win.
    */
   readonly expectedVersionId?: string | null;
+  /** The state of the record the caller saw (with `expectedVersionId`), for the state change's event. */
+  readonly previousState?: IntrospectionState | null;
   /** The Ironic node, when the caller has it already (attached to the returned NodeInfo). */
   readonly node?: IronicNode;
 }
@@ -132,10 +134,16 @@ export class NodeCache {
         `a node holds at most ${MAX_CHILD_ITEMS_PER_NODE} lookup attributes and options together`,
       );
     }
-    const expected =
-      options.expectedVersionId !== undefined
-        ? options.expectedVersionId
-        : ((await this.#deps.nodes.getNode(uuid))?.versionId ?? null);
+    let expected: string | null;
+    let previousState: IntrospectionState | null;
+    if (options.expectedVersionId !== undefined) {
+      expected = options.expectedVersionId;
+      previousState = options.previousState ?? null;
+    } else {
+      const current = await this.#deps.nodes.getNode(uuid);
+      expected = current?.versionId ?? null;
+      previousState = current?.state ?? null;
+    }
     const record: NodeRecord = {
       uuid,
       versionId: randomUUID(),
@@ -144,6 +152,16 @@ export class NodeCache {
       finishedAt: null,
       error: null,
       manageBoot: options.manageBoot ?? true,
+      // A new introspection (start, record_node, discovery): reported as `start` (see StateTransition).
+      transition: {
+        event: 'start',
+        previousState,
+        state,
+        error: null,
+        startedAt: now,
+        finishedAt: null,
+        at: now,
+      },
     };
     await this.#deps.nodes.replaceNode(record, rows, expected);
     // Upstream's database store drops the old data with the record. S3 is not part of the DynamoDB
@@ -181,6 +199,7 @@ export class NodeCache {
     const nodeInfo = await this.addNode(uuid, 'starting', {
       ...options,
       expectedVersionId: current?.versionId ?? null,
+      previousState: current?.state ?? null,
     });
     this.#deps.metrics?.count('IntrospectionsStarted');
     return nodeInfo;

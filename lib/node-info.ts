@@ -42,6 +42,7 @@ import {
   type NodeRecord,
   type NodeRecordChanges,
   type NodeStore,
+  type StateTransition,
 } from '#lib/ports/node-store.ts';
 import type { PowerSlots } from '#lib/ports/power-slots.ts';
 import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/state-machine.ts';
@@ -256,7 +257,27 @@ export class NodeInfo {
       if (strict) await this.finished('error', err.message);
       throw err;
     }
-    if (target !== current) await this.setState(target);
+    if (target !== current) {
+      await this.#commit({ state: target, transition: this.#transition(event, current, target) });
+    }
+  }
+
+  /** The state change `event` makes, as stored with it for the introspection events. */
+  #transition(
+    event: IntrospectionEvent,
+    previousState: IntrospectionState,
+    state: IntrospectionState,
+    changes: { finishedAt?: Date | null; error?: string | null; at?: Date } = {},
+  ): StateTransition {
+    return {
+      event,
+      previousState,
+      state,
+      error: changes.error !== undefined ? changes.error : this.error,
+      startedAt: this.startedAt,
+      finishedAt: changes.finishedAt !== undefined ? changes.finishedAt : this.finishedAt,
+      at: changes.at ?? this.#deps.now(),
+    };
   }
 
   /**
@@ -283,7 +304,13 @@ export class NodeInfo {
       const finishedAt = this.#deps.now();
       const expected = await this.versionId();
       const next = randomUUID();
-      await this.#deps.nodes.finishNode(this.uuid, expected, { state: target, finishedAt, error }, next);
+      const transition = this.#transition(event, current, target, { finishedAt, error, at: finishedAt });
+      await this.#deps.nodes.finishNode(
+        this.uuid,
+        expected,
+        { state: target, finishedAt, error, transition },
+        next,
+      );
       this.#versionId = next;
       this.#state = target;
       this.finishedAt = finishedAt;

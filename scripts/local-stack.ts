@@ -5,7 +5,9 @@
  *   HTTP API (payload 2.0) event for the api handler, and its answer back into HTTP;
  * - the worker handler fed by the in-process job queue (as SQS would, one record per delivery);
  * - the clean-up handler on a timer (`CLEAN_UP_PERIOD` seconds, default 60; 0 disables it);
- * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs.
+ * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs;
+ * - the introspection events (what the EventBridge pipe publishes in AWS) from DynamoDB Local's
+ *   stream: one line each on stdout, or each POSTed as JSON to `EVENTS_URL`.
  *
  * @example
  * ```ts
@@ -31,6 +33,11 @@ export interface LocalStackOptions {
   readonly overrides?: import('#lib/runtime.ts').RuntimeOverrides;
   /** Clean-up period in seconds (default `CLEAN_UP_PERIOD` or 60; 0 disables). */
   readonly cleanUpPeriodSeconds?: number;
+  /**
+   * Where introspection events go: a function (tests), `false` for nowhere (no stream reading), or
+   * by default a line on stdout each, or a POST to `EVENTS_URL` when that is set.
+   */
+  readonly events?: false | ((event: import('#lib/events/state-changed.ts').StateChangedEvent) => void);
 }
 
 export interface LocalStack {
@@ -38,6 +45,8 @@ export interface LocalStack {
   readonly runtime: import('#lib/runtime.ts').InspectorRuntime;
   /** Resolves once no worker job is queued or running. */
   idle(): Promise<void>;
+  /** Resolves once the events of everything written so far are handed on. */
+  eventsDrained(): Promise<void>;
   /** Run one clean-up pass now. */
   cleanUp(): Promise<{ timedOut: string[]; dropped: string[] }>;
   stop(): Promise<void>;
@@ -149,6 +158,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const rt = configureRuntime({ ...options.overrides, config });
   await createNodeCacheTable(rt.dynamoDb, config.nodeCacheTable);
+  const events =
+    options.events === false ? undefined : await followEvents(rt, config, options.events ?? env.EVENTS_URL);
 
   // The worker, fed as SQS feeds it: one record per delivery; a reported failure is a redelivery.
   rt.localQueue?.consume(async (job) => {
@@ -254,6 +265,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     url,
     runtime: rt,
     idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
+    eventsDrained: () => events?.drain() ?? Promise.resolve(),
     cleanUp: () => cleanUpFunction.cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
@@ -261,9 +273,68 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       server.closeAllConnections();
       await rt.localQueue?.idle();
       await cleaning;
+      await events?.stop();
       rt.dynamoDb.destroy();
       rt.s3.destroy();
       await services?.stop();
+    },
+  };
+}
+
+/**
+ * Read the table's stream as the stack's EventBridge pipe does and hand each event to `sink`: a
+ * function, a URL to POST the EventBridge-shaped event to, or (none) a line on stdout.
+ */
+async function followEvents(
+  rt: import('#lib/runtime.ts').InspectorRuntime,
+  config: import('#lib/config.ts').InspectorConfig,
+  sink: string | ((event: import('#lib/events/state-changed.ts').StateChangedEvent) => void) | undefined,
+) {
+  const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams');
+  const { followStateChanges } = await import('#lib/adapters/dynamodb-stream-events.ts');
+  const { eventLine } = await import('#lib/events/state-changed.ts');
+  const streams = new DynamoDBStreamsClient({
+    region: config.region,
+    ...(config.dynamoDbEndpoint === undefined ? {} : { endpoint: config.dynamoDbEndpoint }),
+  });
+  const follower = await followStateChanges({
+    dynamoDb: rt.dynamoDb,
+    streams,
+    tableName: config.nodeCacheTable,
+    logger: rt.logger,
+    onEvent:
+      typeof sink === 'function'
+        ? sink
+        : sink === undefined || sink === ''
+          ? (event) => console.log(eventLine(event))
+          : async (event) => {
+              // The envelope an EventBridge rule's target receives.
+              const body = {
+                version: '0',
+                id: randomUUID(),
+                'detail-type': event['detail-type'],
+                source: event.source,
+                account: '000000000000',
+                time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+                region: config.region,
+                resources: [],
+                detail: event.detail,
+              };
+              const response = await fetch(sink, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify(body),
+                signal: AbortSignal.timeout(5000),
+              });
+              await response.body?.cancel();
+              if (!response.ok) throw new Error(`EVENTS_URL answered ${response.status}`);
+            },
+  });
+  return {
+    drain: () => follower.drain(),
+    async stop() {
+      await follower.stop();
+      streams.destroy();
     },
   };
 }

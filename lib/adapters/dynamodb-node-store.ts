@@ -6,7 +6,7 @@
  *
  * | item | pk | sk | attributes |
  * |---|---|---|---|
- * | node record | `NODE#<uuid>` | `RECORD` | uuid, state, version_id, started_at, finished_at, error, manage_boot, list_key, child_count |
+ * | node record | `NODE#<uuid>` | `RECORD` | uuid, state, version_id, started_at, finished_at, error, manage_boot, list_key, child_count, transition |
  * | lookup attribute | `NODE#<uuid>` | `ATTR#<row id>` | node_uuid, attr_name, attr_value |
  * | option | `NODE#<uuid>` | `OPTION#<name>` | option_name, option_value (JSON) |
  * | lease | `NODE#<uuid>` | `LEASE` | owner, expires_at (ms), ttl (s) |
@@ -17,6 +17,10 @@
  *   states below a `started_at` threshold.
  * - `lookup-attributes` (attr_name, attr_value), lookup attribute rows only: `find_node` queries one
  *   key per supplied value; `active_macs` reads the `mac` partition.
+ *
+ * `transition` (a map, `lib/events/state-changed.ts`) is on a record version only when the write that made it
+ * changed the state; every other write of the record removes it, so the table's stream (filtered on
+ * it) carries each state change once.
  *
  * `child_count` on the record counts its lookup attributes and options; every write that adds a child
  * moves it in the same transaction, so a replacement or a finish conditioned on it cannot miss a
@@ -51,6 +55,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { NodeStateRaceCondition } from '#lib/errors.ts';
+import { storedTransition, TRANSITION_ATTRIBUTE } from '#lib/events/state-changed.ts';
 import type { LeaseAttempt, LeaseStore } from '#lib/ports/lease-store.ts';
 import {
   type ListPosition,
@@ -73,6 +78,8 @@ export const NODE_CACHE_TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',
   timeToLiveAttribute: 'ttl',
+  /** The stream the introspection events come from (the record's new image carries the change). */
+  streamViewType: 'NEW_IMAGE',
   indexes: [
     { name: NODES_BY_STATE_INDEX, partitionKey: 'state', sortKey: 'list_key', projection: 'ALL' },
     {
@@ -582,6 +589,9 @@ export class DynamoDbNodeStore implements NodeStore, LeaseStore, PowerSlots {
       ...(record.error === null ? {} : { error: record.error }),
       manage_boot: record.manageBoot,
       list_key: listKey(record),
+      ...(record.transition === undefined
+        ? {}
+        : { [TRANSITION_ATTRIBUTE]: storedTransition(record.transition) }),
     };
   }
 
@@ -612,6 +622,13 @@ export class DynamoDbNodeStore implements NodeStore, LeaseStore, PowerSlots {
       field('started_at', stored(changes.startedAt));
       field('list_key', listKey({ startedAt: changes.startedAt, uuid }));
     }
+    // A state change stores itself for the stream; any other write drops the previous one.
+    names['#transition'] = TRANSITION_ATTRIBUTE;
+    if (changes.transition === undefined) remove.push('#transition');
+    else {
+      set.push('#transition = :transition');
+      values[':transition'] = storedTransition(changes.transition);
+    }
     const expression = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
     return { expression, names, values };
   }
@@ -622,7 +639,8 @@ export class DynamoDbNodeStore implements NodeStore, LeaseStore, PowerSlots {
       Update: {
         TableName: this.#table,
         Key: { pk: nodeKey(uuid), sk: RECORD_SK },
-        UpdateExpression: 'SET child_count = if_not_exists(child_count, :zero) + :adding',
+        // Not a state change: the stream must not publish this record version.
+        UpdateExpression: 'SET child_count = if_not_exists(child_count, :zero) + :adding REMOVE #transition',
         // Prevents attaching children to a record this writer no longer knows (re-created by a new
         // start, or finished by someone else), and a node outgrowing one transaction's item limit.
         ConditionExpression:
@@ -633,6 +651,7 @@ export class DynamoDbNodeStore implements NodeStore, LeaseStore, PowerSlots {
           ':adding': adding,
           ':room': MAX_CHILD_ITEMS_PER_NODE - adding,
         },
+        ExpressionAttributeNames: { '#transition': TRANSITION_ATTRIBUTE },
       },
     };
   }
@@ -776,6 +795,7 @@ export async function createNodeCacheTable(client: DynamoDBClient, tableName: st
   const input: CreateTableCommandInput = {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
+    StreamSpecification: { StreamEnabled: true, StreamViewType: s.streamViewType },
     AttributeDefinitions: [...attributeNames].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     KeySchema: [
       { AttributeName: s.partitionKey, KeyType: 'HASH' },

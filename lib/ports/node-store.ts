@@ -8,7 +8,7 @@
  * const record = await store.getNode(uuid); // consistent read, or undefined
  * ```
  */
-import type { IntrospectionState } from '#lib/state-machine.ts';
+import type { IntrospectionEvent, IntrospectionState } from '#lib/state-machine.ts';
 
 /** A node record: one row of upstream's `nodes` table. */
 export interface NodeRecord {
@@ -20,6 +20,8 @@ export interface NodeRecord {
   readonly finishedAt: Date | null;
   readonly error: string | null;
   readonly manageBoot: boolean;
+  /** Written with a record that starts an introspection (never read back). */
+  readonly transition?: StateTransition;
 }
 
 /** Fields of a node record a write may change. */
@@ -28,6 +30,27 @@ export interface NodeRecordChanges {
   startedAt?: Date | null;
   finishedAt?: Date | null;
   error?: string | null;
+  /** The state change this write makes; a write without one is no state change. */
+  transition?: StateTransition;
+}
+
+/**
+ * One state change (an event processed, even a self-loop), as the write that makes it stores it on
+ * the record: the table's stream publishes exactly the record versions that carry one (the stream
+ * filter keys on it, so every other write of the record must drop it). Values are complete: the
+ * events are built from this alone.
+ */
+export interface StateTransition {
+  /** The event; records created directly in a state (`record_node`, discovery) say `start`. */
+  readonly event: IntrospectionEvent;
+  /** The state before, or null when the node had no record. */
+  readonly previousState: IntrospectionState | null;
+  readonly state: IntrospectionState;
+  readonly error: string | null;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  /** When the change was made. */
+  readonly at: Date;
 }
 
 /** One lookup attribute row (upstream's `attributes` table): duplicates are allowed. */

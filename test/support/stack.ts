@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { RuntimeOverrides } from '#lib/runtime.ts';
-import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../scripts/local-stack.ts';
 import { sampleCallback } from '../../scripts/sample-callback.ts';
 import { RecordingLogger } from './fixture.ts';
 
@@ -27,12 +27,15 @@ export async function startTestStack(
     ironic?: IronicApi;
     overrides?: RuntimeOverrides;
     port?: number;
+    /** Where introspection events go (default: no stream reading; 'stack': the local stack's own sink). */
+    events?: LocalStackOptions['events'] | 'stack';
   } = {},
 ): Promise<TestStack> {
   const logger = new RecordingLogger();
   const stack = await startLocalStack({
     port: options.port ?? 0,
     cleanUpPeriodSeconds: 0,
+    ...(options.events === 'stack' ? {} : { events: options.events ?? false }),
     env: {
       NODE_CACHE_TABLE: `api-${randomUUID()}`,
       INTROSPECTION_DATA_BUCKET: inject('introspectionDataBucket'),
