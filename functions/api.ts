@@ -27,6 +27,7 @@ import {
   statusBody,
 } from '#lib/http/api.ts';
 import { powertoolsLogger, powertoolsMetrics } from '#lib/observability.ts';
+import { pxeFilterResponse } from '#lib/pxe-filter/get-pxe-filter.ts';
 import { type InspectorRuntime, runtime } from '#lib/runtime.ts';
 
 type RouteHandler = (request: ApiRequest, params: string[], rt: InspectorRuntime) => Promise<ApiResponse>;
@@ -132,6 +133,18 @@ const routes: Route[] = [
       await rt.inspector.reapply(nodeId as string, jsonBody(request));
       return ACCEPTED();
     },
+  },
+  {
+    // An addition to upstream's API (the dnsmasq agent's source): not listed under GET /v1.
+    method: 'GET',
+    pattern: /^\/v1\/pxe-filter$/,
+    rule: 'introspection:pxe_filter',
+    handle: (request, _params, rt) =>
+      pxeFilterResponse(request, {
+        nodeCache: rt.nodeCache,
+        ironic: rt.deps.ironic,
+        discovery: rt.config.processing.nodeNotFoundHook !== undefined,
+      }),
   },
   {
     method: 'GET',
