@@ -14,6 +14,7 @@ import {
   PIPE_INPUT_TEMPLATE,
 } from '#lib/events/state-changed.ts';
 import { ServerlessInspectorStack } from '../../infra/inspector-stack.ts';
+import { IntrospectionErrorMail } from '../../infra/introspection-error-mail.ts';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new ServerlessInspectorStack(app, 'Inspector', {
@@ -177,5 +178,39 @@ describe('outputs and checks', () => {
         .findWarning('*', Match.anyValue())
         .filter((w) => String(w.entry.data).includes('AwsSolutions')),
     ).toEqual([]);
+  });
+});
+
+describe('the mail-on-error rule (docs/events.md, -c errorEmail=…)', () => {
+  it('a rule on the bus for state error, to an e-mail topic, with a readable message; cdk-nag passes', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new ServerlessInspectorStack(app, 'Inspector', { ironicUrl: 'https://ironic.example.com' });
+    new IntrospectionErrorMail(stack, 'Mail', { bus: stack.events.bus, email: 'ops@example.com' });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+    const template = Template.fromStack(stack);
+    const busId = Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: busId },
+      EventPattern: {
+        source: ['serverless-inspector'],
+        'detail-type': ['Introspection State Changed'],
+        detail: { state: ['error'] },
+      },
+      Targets: [
+        Match.objectLike({
+          InputTransformer: Match.objectLike({
+            InputPathsMap: Match.objectLike({
+              'detail-node': '$.detail.node',
+              'detail-error': '$.detail.error',
+            }),
+          }),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
   });
 });
