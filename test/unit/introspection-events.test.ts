@@ -262,6 +262,36 @@ describe('from the node cache through DynamoDB Local’s stream', () => {
     ]);
   });
 
+  it('a table made before the stream existed (a kept local table) gets its stream', async () => {
+    const { CreateTableCommand, DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
+    const table = `old-${newUuid()}`;
+    await f.dynamoDb.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const follow = await followStateChanges({
+      dynamoDb: f.dynamoDb,
+      streams,
+      tableName: table,
+      logger: f.logger,
+      pollMs: 50,
+      onEvent: () => undefined,
+    });
+    await follow.stop();
+    const { Table } = await f.dynamoDb.send(new DescribeTableCommand({ TableName: table }));
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+  });
+
   it('a timeout from the clean-up', async () => {
     const g = await nodeCacheFixture({ INSPECTOR_TIMEOUT: '1' });
     const s = new DynamoDBStreamsClient({ endpoint: g.config.dynamoDbEndpoint, region: 'us-east-1' });
