@@ -402,12 +402,16 @@ describe('the command', () => {
       const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       let stdout = '';
+      let started = false;
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
       });
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        if (stderr.includes('PXE filter agent started')) onStarted?.(child);
+        if (!started && stderr.includes('PXE filter agent started')) {
+          started = true;
+          onStarted?.(child);
+        }
       });
       child.on('exit', (code) => done({ code, stderr, stdout }));
     });
