@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createNodeCacheFromConfig } from '#lib/adapters/aws.ts';
 import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
 import { loadConfig } from '#lib/config.ts';
-import { newRowId } from '#lib/lookup-attributes.ts';
+import { newRowId } from '#lib/domain/lookup-attributes.ts';
 import type { NodeInfo } from '#lib/node-info.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
 import type { NodeRecord } from '#lib/ports/node-store.ts';

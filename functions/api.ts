@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { checkPolicy, type PolicyRule } from '#lib/auth/policy.ts';
-import { InspectorError } from '#lib/errors.ts';
+import { InspectorError } from '#lib/domain/errors.ts';
 import {
   type ApiRequest,
   type ApiResponse,

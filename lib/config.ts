@@ -41,7 +41,7 @@
  * ```
  */
 import { z } from 'zod';
-import { ConfigurationError } from '#lib/errors.ts';
+import { ConfigurationError } from '#lib/domain/errors.ts';
 
 const integer = (fallback: number, min: number, max: number) =>
   z

@@ -10,10 +10,10 @@
  * }));
  * ```
  */
-import { NodeStateInvalidEvent, NodeStateRaceCondition } from '#lib/errors.ts';
+import { NodeStateInvalidEvent, NodeStateRaceCondition } from '#lib/domain/errors.ts';
+import type { IntrospectionEvent } from '#lib/domain/state-machine.ts';
 import type { NodeInfo } from '#lib/node-info.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import type { IntrospectionEvent } from '#lib/state-machine.ts';
 
 /** A function whose first argument is a NodeInfo. */
 export type NodeInfoFunction<A extends unknown[], R> = (nodeInfo: NodeInfo, ...args: A) => Promise<R>;

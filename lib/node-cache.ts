@@ -37,24 +37,23 @@ import {
   NodeNotOnIntrospectionError,
   NodeStateInvalidEvent,
   NotFoundInCacheError,
-  pyAttributes,
-  pyList,
-} from '#lib/errors.ts';
-import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
-import { ironicNode, requireIronic } from '#lib/ironic/calls.ts';
+} from '#lib/domain/errors.ts';
 import {
   canonicalLookupValue,
   isEmptyInput,
   type LookupAttributeInput,
   newRowId,
   validateLookupValue,
-} from '#lib/lookup-attributes.ts';
+} from '#lib/domain/lookup-attributes.ts';
+import { pyAttributes, pyList } from '#lib/domain/python-repr.ts';
+import { ACTIVE_STATES, type IntrospectionState, nextState, STATES } from '#lib/domain/state-machine.ts';
+import { toPythonStr } from '#lib/domain/timestamps.ts';
+import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
+import { ironicNode, requireIronic } from '#lib/ironic/calls.ts';
 import { type NodeCacheDeps, NodeInfo } from '#lib/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { IronicNode } from '#lib/ports/ironic.ts';
 import { type LookupAttributeRow, MAX_CHILD_ITEMS_PER_NODE, type NodeRecord } from '#lib/ports/node-store.ts';
-import { ACTIVE_STATES, type IntrospectionState, nextState, STATES } from '#lib/state-machine.ts';
-import { toPythonStr } from '#lib/timestamps.ts';
 
 /** Lookup attributes for `add_node`/`start_introspection`: name → value or values. */
 export type LookupAttributes = Readonly<Record<string, LookupAttributeInput>>;

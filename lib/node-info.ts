@@ -29,9 +29,15 @@ import {
   NodeStateInvalidEvent,
   NotFoundInCacheError,
   PortNotFound,
-} from '#lib/errors.ts';
+} from '#lib/domain/errors.ts';
+import {
+  asList,
+  canonicalLookupValue,
+  newRowId,
+  validateLookupValue,
+} from '#lib/domain/lookup-attributes.ts';
+import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/domain/state-machine.ts';
 import { ironicNode, requireIronic, withIronicRetries } from '#lib/ironic/calls.ts';
-import { asList, canonicalLookupValue, newRowId, validateLookupValue } from '#lib/lookup-attributes.ts';
 import type { IntrospectionDataStore } from '#lib/ports/introspection-data-store.ts';
 import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ports/ironic.ts';
 import type { LeaseStore } from '#lib/ports/lease-store.ts';
@@ -44,7 +50,6 @@ import {
   type NodeStore,
 } from '#lib/ports/node-store.ts';
 import type { PowerSlots } from '#lib/ports/power-slots.ts';
-import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/state-machine.ts';
 
 /** What NodeInfo and the node cache functions run on: storage, clock, logger and the lease settings. */
 /** The storage ports one adapter object serves today. */

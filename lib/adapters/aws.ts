@@ -15,7 +15,7 @@ import { DynamoDbNodeStore } from '#lib/adapters/dynamodb-node-store.ts';
 import { S3IntrospectionDataStore } from '#lib/adapters/s3-introspection-data-store.ts';
 import { secretBackedIronicAuth } from '#lib/adapters/secrets-manager.ts';
 import type { InspectorConfig } from '#lib/config.ts';
-import { ConfigurationError } from '#lib/errors.ts';
+import { ConfigurationError } from '#lib/domain/errors.ts';
 import { type IronicAuth, ironicAuth } from '#lib/ironic/auth.ts';
 import { IronicClient } from '#lib/ironic/client.ts';
 import { NodeCache } from '#lib/node-cache.ts';

@@ -50,7 +50,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { NodeStateRaceCondition } from '#lib/errors.ts';
+import { NodeStateRaceCondition } from '#lib/domain/errors.ts';
+import { type IntrospectionState, STATES } from '#lib/domain/state-machine.ts';
+import { fromStoredTimestamp, toStoredTimestamp } from '#lib/domain/timestamps.ts';
 import type { LeaseAttempt, LeaseStore } from '#lib/ports/lease-store.ts';
 import {
   type ListPosition,
@@ -61,8 +63,6 @@ import {
   type NodeStore,
 } from '#lib/ports/node-store.ts';
 import type { PowerSlots } from '#lib/ports/power-slots.ts';
-import { type IntrospectionState, STATES } from '#lib/state-machine.ts';
-import { fromStoredTimestamp, toStoredTimestamp } from '#lib/timestamps.ts';
 
 /** Index names, shared with the CDK stack. */
 export const NODES_BY_STATE_INDEX = 'nodes-by-state';

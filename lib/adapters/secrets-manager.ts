@@ -9,7 +9,7 @@
  * ```
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigurationError } from '#lib/errors.ts';
+import { ConfigurationError } from '#lib/domain/errors.ts';
 import { type IronicAuth, ironicAuth } from '#lib/ironic/auth.ts';
 
 /** The secret's text (SecretString). */

@@ -16,7 +16,7 @@
  * // throws InspectorError 403 'Access denied by policy'
  * ```
  */
-import { InspectorError } from '#lib/errors.ts';
+import { InspectorError } from '#lib/domain/errors.ts';
 
 /** How the API authenticates (`[DEFAULT]auth_strategy`, plus AWS IAM). */
 export type AuthStrategy = 'noauth' | 'http_basic' | 'keystone' | 'iam';

@@ -12,11 +12,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { type CallerIdentity, identityFromAuthorizerContext } from '#lib/auth/policy.ts';
-import { InspectorError } from '#lib/errors.ts';
+import { InspectorError } from '#lib/domain/errors.ts';
+import { type IntrospectionState, isState } from '#lib/domain/state-machine.ts';
+import { toApiTimestamp } from '#lib/domain/timestamps.ts';
 import { isUuidLike } from '#lib/node-cache.ts';
 import type { NodeInfo } from '#lib/node-info.ts';
-import { type IntrospectionState, isState } from '#lib/state-machine.ts';
-import { toApiTimestamp } from '#lib/timestamps.ts';
 
 export const MIN_API_VERSION = '1.0';
 export const MAX_API_VERSION = '1.18';

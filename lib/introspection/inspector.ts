@@ -22,8 +22,9 @@ import {
   NodeLockedError,
   NodeStateInvalidEvent,
   NotFoundInCacheError,
-  pyList,
-} from '#lib/errors.ts';
+} from '#lib/domain/errors.ts';
+import { pyList } from '#lib/domain/python-repr.ts';
+import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
 import { fsmTransition, releaseLock, triggersFsmErrorTransition } from '#lib/fsm-decorators.ts';
 import type { Job } from '#lib/introspection/jobs.ts';
 import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
@@ -41,7 +42,6 @@ import {
   processingHooks,
   reportedBmcAddresses,
 } from '#lib/processing/hooks.ts';
-import { toStoredTimestamp } from '#lib/timestamps.ts';
 
 /** Provision states a node may be introspected in (upstream `VALID_STATES`). */
 export const VALID_PROVISION_STATES = [

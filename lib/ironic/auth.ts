@@ -13,7 +13,7 @@
  * ```
  */
 import { z } from 'zod';
-import { ConfigurationError, IronicAuthError } from '#lib/errors.ts';
+import { ConfigurationError, IronicAuthError } from '#lib/domain/errors.ts';
 
 /** Adds credentials to Ironic requests. */
 export interface IronicAuth {

@@ -15,7 +15,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { isLoopbackIp } from '#lib/lookup-attributes.ts';
+import { isLoopbackIp } from '#lib/domain/lookup-attributes.ts';
 import type { IronicNode, IronicPort } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 

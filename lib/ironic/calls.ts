@@ -15,7 +15,7 @@ import {
   IronicNotConfigured,
   IronicUnavailable,
   NodeNotFoundInIronic,
-} from '#lib/errors.ts';
+} from '#lib/domain/errors.ts';
 import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
 
 /** Attempts of upstream's retried Ironic calls (`call_with_retries`, `add_trait`, `delete_port`). */

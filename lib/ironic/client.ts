@@ -19,7 +19,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { IronicError, IronicUnavailable } from '#lib/errors.ts';
+import { IronicError, IronicUnavailable } from '#lib/domain/errors.ts';
 import { type IronicAuth, noAuth } from '#lib/ironic/auth.ts';
 import {
   type IronicApi,

@@ -15,8 +15,9 @@
  */
 import { z } from 'zod';
 import type { ProcessingConfig, ProcessingHookName } from '#lib/config.ts';
-import { InspectorError, pyValue } from '#lib/errors.ts';
-import { isLoopbackIp } from '#lib/lookup-attributes.ts';
+import { InspectorError } from '#lib/domain/errors.ts';
+import { isLoopbackIp } from '#lib/domain/lookup-attributes.ts';
+import { pyValue } from '#lib/domain/python-repr.ts';
 import type { NodeInfo, PortToCreate } from '#lib/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { Logger } from '#lib/ports/logger.ts';

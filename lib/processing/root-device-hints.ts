@@ -13,7 +13,7 @@
  * matchRootDevice(disks, { size: '>= 40', rotational: false }); // the first SSD of 40 GiB or more
  * ```
  */
-import { InspectorError } from '#lib/errors.ts';
+import { InspectorError } from '#lib/domain/errors.ts';
 
 /** One disk of the inventory (fields the hints may name). */
 export interface InventoryDisk {

@@ -8,7 +8,7 @@ import { createServer as createTcpServer } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { secretBackedIronicAuth } from '#lib/adapters/secrets-manager.ts';
-import { ConfigurationError, IronicAuthError, IronicError, IronicUnavailable } from '#lib/errors.ts';
+import { ConfigurationError, IronicAuthError, IronicError, IronicUnavailable } from '#lib/domain/errors.ts';
 import { basicAuth, ironicAuth, keystoneAuth } from '#lib/ironic/auth.ts';
 import { IronicClient } from '#lib/ironic/client.ts';
 import {

@@ -11,7 +11,7 @@ import {
   NodeNotFoundInIronic,
   NotFoundInCacheError,
   PortNotFound,
-} from '#lib/errors.ts';
+} from '#lib/domain/errors.ts';
 import { bmcAddresses, bmcHost, ironicLookupAttributes } from '#lib/ironic/bmc-address.ts';
 import { NodeInfo } from '#lib/node-info.ts';
 import type { IronicNode } from '#lib/ports/ironic.ts';

@@ -246,7 +246,7 @@ describe('POST /v1/introspection/<node_id>', () => {
 
   it('a failed reboot moves the node to error (worker)', async () => {
     const { node } = ironicNode();
-    const { IronicError } = await import('#lib/errors.ts');
+    const { IronicError } = await import('#lib/domain/errors.ts');
     ironic.failures.set(
       'setPowerState',
       Array.from({ length: 5 }, () => new IronicError(500, 'IPMI timeout')),
@@ -684,7 +684,9 @@ describe('introspection data and reapply', () => {
       };
     }
     try {
-      const startedAt = (await import('#lib/timestamps.ts')).toStoredTimestamp(nodeInfo.startedAt as Date);
+      const startedAt = (await import('#lib/domain/timestamps.ts')).toStoredTimestamp(
+        nodeInfo.startedAt as Date,
+      );
       const job = {
         type: 'introspect' as const,
         uuid: node.uuid,

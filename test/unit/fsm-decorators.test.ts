@@ -2,7 +2,8 @@
  * The decorator semantics of spec §2.7 (upstream TestFsmEvent), on real NodeInfo objects.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InspectorError, NodeStateInvalidEvent, NodeStateRaceCondition } from '#lib/errors.ts';
+import { InspectorError, NodeStateInvalidEvent, NodeStateRaceCondition } from '#lib/domain/errors.ts';
+import type { IntrospectionState } from '#lib/domain/state-machine.ts';
 import {
   fsmEventAfter,
   fsmEventBefore,
@@ -11,7 +12,6 @@ import {
   triggersFsmErrorTransition,
 } from '#lib/fsm-decorators.ts';
 import type { NodeInfo } from '#lib/node-info.ts';
-import type { IntrospectionState } from '#lib/state-machine.ts';
 import { type Fixture, newUuid, nodeCacheFixture } from '#test/support/fixture.ts';
 
 let f: Fixture;

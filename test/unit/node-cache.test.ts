@@ -20,9 +20,9 @@ import {
   NodeStateInvalidEvent,
   NodeStateRaceCondition,
   NotFoundInCacheError,
-} from '#lib/errors.ts';
+} from '#lib/domain/errors.ts';
+import { ACTIVE_STATES, type IntrospectionState } from '#lib/domain/state-machine.ts';
 import { canonicalUuid } from '#lib/node-cache.ts';
-import { ACTIVE_STATES, type IntrospectionState } from '#lib/state-machine.ts';
 import {
   type Fixture,
   newUuid,

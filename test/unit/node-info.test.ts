@@ -14,11 +14,11 @@ import {
   NodeStateRaceCondition,
   NotFoundInCacheError,
   UndefinedStateError,
-} from '#lib/errors.ts';
+} from '#lib/domain/errors.ts';
+import type { IntrospectionState } from '#lib/domain/state-machine.ts';
 import type { NodeStores as NodeStore } from '#lib/node-info.ts';
 import { NodeInfo } from '#lib/node-info.ts';
 import { MAX_CHILD_ITEMS_PER_NODE } from '#lib/ports/node-store.ts';
-import type { IntrospectionState } from '#lib/state-machine.ts';
 import { type Fixture, newUuid, nodeCacheFixture, overrideStore } from '#test/support/fixture.ts';
 
 let f: Fixture;
@@ -539,7 +539,7 @@ describe('lock (a lease in DynamoDB)', () => {
 
 describe('fsmEvent over the whole table, strict and not', () => {
   it('every (state, event) pair: valid ones move and persist, invalid ones fail as upstream', async () => {
-    const { EVENTS, STATES, nextState } = await import('#lib/state-machine.ts');
+    const { EVENTS, STATES, nextState } = await import('#lib/domain/state-machine.ts');
     for (const strict of [false, true]) {
       for (const state of STATES) {
         for (const event of EVENTS) {

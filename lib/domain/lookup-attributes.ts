@@ -12,7 +12,7 @@
  * ```
  */
 import { isIP, isIPv6 } from 'node:net';
-import { InvalidLookupAttribute } from '#lib/errors.ts';
+import { InvalidLookupAttribute } from '#lib/domain/errors.ts';
 
 /** DynamoDB index sort keys hold at most 1024 bytes. */
 const MAX_VALUE_BYTES = 1024;

@@ -12,7 +12,7 @@
  * nextState('finished', 'timeout'); // throws NodeStateInvalidEvent
  * ```
  */
-import { NodeStateInvalidEvent, UndefinedStateError } from '#lib/errors.ts';
+import { NodeStateInvalidEvent, UndefinedStateError } from '#lib/domain/errors.ts';
 
 /** The 8 introspection states, in upstream's `States.all()` order (also the API's `state` filter values). */
 export const STATES = [
