@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createNodeCacheFromConfig } from '#lib/adapters/aws.ts';
-import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
+import { createNodeCacheTable } from '#lib/adapters/dynamodb/table.ts';
 import { loadConfig } from '#lib/config.ts';
 import { newRowId } from '#lib/domain/lookup-attributes.ts';
 import type { NodeInfo } from '#lib/node-info.ts';

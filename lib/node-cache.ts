@@ -48,8 +48,8 @@ import {
 import { pyAttributes, pyList } from '#lib/domain/python-repr.ts';
 import { ACTIVE_STATES, type IntrospectionState, nextState, STATES } from '#lib/domain/state-machine.ts';
 import { toPythonStr } from '#lib/domain/timestamps.ts';
-import { bmcAddresses } from '#lib/ironic/bmc-address.ts';
-import { ironicNode, requireIronic } from '#lib/ironic/calls.ts';
+import { bmcAddresses } from '#lib/domain/bmc-address.ts';
+import { ironicNode, requireIronic } from '#lib/domain/ironic-calls.ts';
 import { type NodeCacheDeps, NodeInfo } from '#lib/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { IronicNode } from '#lib/ports/ironic.ts';

@@ -37,7 +37,7 @@ import {
   validateLookupValue,
 } from '#lib/domain/lookup-attributes.ts';
 import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/domain/state-machine.ts';
-import { ironicNode, requireIronic, withIronicRetries } from '#lib/ironic/calls.ts';
+import { ironicNode, requireIronic, withIronicRetries } from '#lib/domain/ironic-calls.ts';
 import type { IntrospectionDataStore } from '#lib/ports/introspection-data-store.ts';
 import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ports/ironic.ts';
 import type { LeaseStore } from '#lib/ports/lease-store.ts';

@@ -142,7 +142,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
 
   const { configureRuntime } = await import('#lib/runtime.ts');
-  const { createNodeCacheTable } = await import('#lib/adapters/dynamodb-node-store.ts');
+  const { createNodeCacheTable } = await import('#lib/adapters/dynamodb/table.ts');
   const api = await import('../functions/api.ts');
   const worker = await import('../functions/worker.ts');
   const cleanUpFunction = await import('../functions/clean-up.ts');

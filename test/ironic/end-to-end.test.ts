@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { IronicClient } from '#lib/ironic/client.ts';
+import { IronicClient } from '#lib/adapters/ironic/client.ts';
 import { createTestNode, eventually, provision, testIronic, uniqueMac } from '#test/support/ironic.ts';
 import { ramdiskCallback, startTestStack, type TestStack } from '#test/support/stack.ts';
 

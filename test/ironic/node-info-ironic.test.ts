@@ -12,7 +12,7 @@ import {
   NotFoundInCacheError,
   PortNotFound,
 } from '#lib/domain/errors.ts';
-import { bmcAddresses, bmcHost, ironicLookupAttributes } from '#lib/ironic/bmc-address.ts';
+import { bmcAddresses, bmcHost, ironicLookupAttributes } from '#lib/domain/bmc-address.ts';
 import { NodeInfo } from '#lib/node-info.ts';
 import type { IronicNode } from '#lib/ports/ironic.ts';
 import { type Fixture, newUuid, nodeCacheFixture, RecordingLogger } from '#test/support/fixture.ts';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
-import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
+import { createNodeCacheTable } from '#lib/adapters/dynamodb/table.ts';
 import { type InspectorConfig, loadConfig } from '#lib/config.ts';
 import { NodeCache } from '#lib/node-cache.ts';
 import type { NodeCacheDeps, NodeStores as NodeStore } from '#lib/node-info.ts';

@@ -4,24 +4,30 @@
  *
  * @example
  * ```ts
- * const stores = {
+ * const stores: Stores = {
  *   ...dynamoDbStores({ documentClient, tableName: config.nodeCacheTable }),
  *   introspectionData: s3IntrospectionDataStore({ s3, bucket: config.introspectionDataBucket }),
  * };
  * ```
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbNodeStore } from '#lib/adapters/dynamodb-node-store.ts';
+import { DynamoDbLeaseStore } from '#lib/adapters/dynamodb/lease-store.ts';
+import { DynamoDbNodeStore } from '#lib/adapters/dynamodb/node-store.ts';
+import { DynamoDbPowerSlots } from '#lib/adapters/dynamodb/power-slots.ts';
+import {
+  NodeCacheTableClient,
+  type NodeCacheTableClientOptions,
+} from '#lib/adapters/dynamodb/table-client.ts';
 import type { Stores } from '#lib/ports/stores.ts';
 
 /** What the DynamoDB stores need: a document client and the node cache table's name. */
-export interface DynamoDbStoresOptions {
-  readonly documentClient: DynamoDBDocumentClient;
-  readonly tableName: string;
-}
+export type DynamoDbStoresOptions = NodeCacheTableClientOptions;
 
 /** The node store, lease store and power slots on the node cache table. */
 export function dynamoDbStores(options: DynamoDbStoresOptions): Omit<Stores, 'introspectionData'> {
-  const store = new DynamoDbNodeStore(options.documentClient, options.tableName);
-  return { nodes: store, leases: store, powerSlots: store };
+  const table = new NodeCacheTableClient(options);
+  return {
+    nodes: new DynamoDbNodeStore({ table }),
+    leases: new DynamoDbLeaseStore({ table }),
+    powerSlots: new DynamoDbPowerSlots({ table }),
+  };
 }

@@ -19,8 +19,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { type IronicAuth, noAuth } from '#lib/adapters/ironic/auth.ts';
 import { IronicError, IronicUnavailable } from '#lib/domain/errors.ts';
-import { type IronicAuth, noAuth } from '#lib/ironic/auth.ts';
 import {
   type IronicApi,
   type IronicNode,
