@@ -14,7 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbNodeStore } from '#lib/adapters/dynamodb-node-store.ts';
 import { type IronicAuth, ironicAuth } from '#lib/adapters/ironic/auth.ts';
 import { IronicClient } from '#lib/adapters/ironic/client.ts';
-import { S3IntrospectionDataStore } from '#lib/adapters/s3-introspection-data-store.ts';
+import { S3IntrospectionDataStore } from '#lib/adapters/s3/introspection-data-store.ts';
 import { secretBackedIronicAuth } from '#lib/adapters/secrets-manager.ts';
 import type { InspectorConfig } from '#lib/config.ts';
 import { ConfigurationError } from '#lib/domain/errors.ts';

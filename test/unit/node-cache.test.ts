@@ -6,7 +6,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '#lib/adapters/aws.ts';
-import { introspectionDataKey } from '#lib/adapters/s3-introspection-data-store.ts';
+import { introspectionDataKey } from '#lib/adapters/s3/introspection-data-store.ts';
 import {
   IntrospectionAlreadyFinishedError,
   IntrospectionDataNotFound,

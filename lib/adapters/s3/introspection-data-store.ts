@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * const data = new S3IntrospectionDataStore(s3Client, 'serverless-inspector-introspection-data');
+ * const data = s3IntrospectionDataStore({ s3: s3Client, bucket: 'serverless-inspector-introspection-data' });
  * await data.put(uuid, true, processedInventory);
  * ```
  */
@@ -72,4 +72,17 @@ export class S3IntrospectionDataStore implements IntrospectionDataStore {
       ),
     );
   }
+}
+
+/** What the S3 data store needs. */
+export interface S3IntrospectionDataStoreOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** `AES256` (S3-managed keys, the default) or `aws:kms` (the bucket's KMS key). */
+  readonly encryption?: ServerSideEncryption;
+}
+
+/** Introspection data in `options.bucket`. */
+export function s3IntrospectionDataStore(options: S3IntrospectionDataStoreOptions): IntrospectionDataStore {
+  return new S3IntrospectionDataStore(options.s3, options.bucket, options.encryption);
 }
