@@ -10,6 +10,8 @@
  * };
  * ```
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbLeaseStore } from '#lib/adapters/dynamodb/lease-store.ts';
 import { DynamoDbNodeStore } from '#lib/adapters/dynamodb/node-store.ts';
 import { DynamoDbPowerSlots } from '#lib/adapters/dynamodb/power-slots.ts';
@@ -19,10 +21,31 @@ import {
 } from '#lib/adapters/dynamodb/table-client.ts';
 import type { Stores } from '#lib/ports/stores.ts';
 
+/**
+ * The document client the stores expect: it drops undefined values, so a record's optional fields
+ * (`started_at`, `finished_at`, `error`) are simply absent from its item.
+ *
+ * @example
+ * ```ts
+ * const documentClient = dynamoDbDocumentClient(new DynamoDBClient({ region: 'us-east-1' }));
+ * ```
+ */
+export function dynamoDbDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
 /** What the DynamoDB stores need: a document client and the node cache table's name. */
 export type DynamoDbStoresOptions = NodeCacheTableClientOptions;
 
-/** The node store, lease store and power slots on the node cache table. */
+/**
+ * The node store, lease store and power slots on the node cache table (all three share one table
+ * client).
+ *
+ * @example
+ * ```ts
+ * const { nodes, leases, powerSlots } = dynamoDbStores({ documentClient, tableName: 'node-cache' });
+ * ```
+ */
 export function dynamoDbStores(options: DynamoDbStoresOptions): Omit<Stores, 'introspectionData'> {
   const table = new NodeCacheTableClient(options);
   return {

@@ -24,17 +24,24 @@ export function introspectionDataKey(uuid: string, processed: boolean): string {
   return processed ? `inspector_data-${uuid}` : `inspector_data-${uuid}-UNPROCESSED`;
 }
 
+/** What the S3 data store needs. */
+export interface S3IntrospectionDataStoreOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** `AES256` (S3-managed keys, the default) or `aws:kms` (the bucket's KMS key). */
+  readonly encryption?: ServerSideEncryption;
+}
+
 /** S3 implementation of {@link IntrospectionDataStore}. */
 export class S3IntrospectionDataStore implements IntrospectionDataStore {
   readonly #s3: S3Client;
   readonly #bucket: string;
   readonly #encryption: ServerSideEncryption;
 
-  /** `encryption`: `AES256` (S3-managed keys, the default) or `aws:kms` (the bucket's KMS key). */
-  constructor(s3: S3Client, bucket: string, encryption: ServerSideEncryption = 'AES256') {
-    this.#s3 = s3;
-    this.#bucket = bucket;
-    this.#encryption = encryption;
+  constructor(options: S3IntrospectionDataStoreOptions) {
+    this.#s3 = options.s3;
+    this.#bucket = options.bucket;
+    this.#encryption = options.encryption ?? 'AES256';
   }
 
   async put(uuid: string, processed: boolean, data: IntrospectionDocument): Promise<void> {
@@ -74,15 +81,14 @@ export class S3IntrospectionDataStore implements IntrospectionDataStore {
   }
 }
 
-/** What the S3 data store needs. */
-export interface S3IntrospectionDataStoreOptions {
-  readonly s3: S3Client;
-  readonly bucket: string;
-  /** `AES256` (S3-managed keys, the default) or `aws:kms` (the bucket's KMS key). */
-  readonly encryption?: ServerSideEncryption;
-}
-
-/** Introspection data in `options.bucket`. */
+/**
+ * Introspection data in `options.bucket`, as the port.
+ *
+ * @example
+ * ```ts
+ * const introspectionData = s3IntrospectionDataStore({ s3, bucket: 'introspection-data' });
+ * ```
+ */
 export function s3IntrospectionDataStore(options: S3IntrospectionDataStoreOptions): IntrospectionDataStore {
-  return new S3IntrospectionDataStore(options.s3, options.bucket, options.encryption);
+  return new S3IntrospectionDataStore(options);
 }
