@@ -91,6 +91,12 @@ export interface RecordUpdate {
 /**
  * SET/REMOVE clauses for `changes` plus the new version (and `extraSet` clauses); `list_key` follows
  * `started_at`, so the listing index stays in step with the record.
+ *
+ * @example
+ * ```ts
+ * recordUpdate(uuid, { state: 'error', finishedAt: null }, 'v2').expression;
+ * // 'SET version_id = :version, #state = :state REMOVE #finished_at'
+ * ```
  */
 export function recordUpdate(
   uuid: string,

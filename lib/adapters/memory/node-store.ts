@@ -41,7 +41,7 @@ interface NodeEntry {
  * Byte-wise (UTF-8) comparison, as DynamoDB compares string keys; JavaScript's `<` compares UTF-16
  * code units, which orders some characters differently.
  */
-export function compareBytes(a: string, b: string): number {
+function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
