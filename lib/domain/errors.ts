@@ -59,7 +59,7 @@ export class NodeNotFoundInDBError extends InspectorError {
 
 /**
  * Upstream `NodeStateRaceCondition`: the node record changed (or vanished) since this NodeInfo read it.
- * Answered as 409 here (upstream: 500), as decisions.md item 1 says: the client may retry.
+ * Answered as 409 here (upstream: 500): the client may retry (docs/design.md#optimistic-versions).
  */
 export class NodeStateRaceCondition extends InspectorError {
   constructor() {
@@ -85,7 +85,7 @@ export class UndefinedStateError extends Error {
   }
 }
 
-/** A blocking lock acquisition gave up after the configured wait (decisions.md item 2). */
+/** A blocking lock acquisition gave up after the configured wait (docs/design.md#leases). */
 export class NodeLockedError extends InspectorError {
   constructor(message = 'Node is locked, please, retry later') {
     super(message, 409);
@@ -110,6 +110,13 @@ export class NodeNotOnIntrospectionError extends InspectorError {
 export class IntrospectionAlreadyFinishedError extends InspectorError {
   constructor(uuid: string, finishedAt: string) {
     super(`Introspection for node ${uuid} already finished on ${finishedAt}`, 400);
+  }
+}
+
+/** The node's provision state does not allow introspection (upstream's text, 400). */
+export class InvalidProvisionState extends InspectorError {
+  constructor(state: string, valid: readonly string[]) {
+    super(`Invalid provision state for introspection: "${state}", valid states are "${pyList(valid)}"`);
   }
 }
 
@@ -158,6 +165,80 @@ export class InvalidLookupAttribute extends InspectorError {
 export class NodeNameNotResolvable extends InspectorError {
   constructor(name: string) {
     super(`Cannot get node ${name}: node names need the Ironic client, and none is configured`, 400);
+  }
+}
+
+// ---- the v1 API's own answers -------------------------------------------------------------------
+
+/** A version header that is not `X.Y` or `latest` (upstream 11.1.0 answers 500; here 400). */
+export class MalformedApiVersion extends InspectorError {
+  constructor() {
+    super('Malformed API version: expected string in form of X.Y or latest', 400);
+  }
+}
+
+/** A version outside the supported range (406). */
+export class UnsupportedApiVersion extends InspectorError {
+  constructor(requested: string, min: string, max: string) {
+    super(`Unsupported API version ${requested}, supported range is ${min} to ${max}`, 406);
+  }
+}
+
+/** An unknown URL, with werkzeug's text as upstream answers it (404). */
+export class UrlNotFound extends InspectorError {
+  constructor() {
+    super(
+      '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
+      404,
+    );
+  }
+}
+
+/** A known URL with another method, with werkzeug's text (405). */
+export class MethodNotAllowed extends InspectorError {
+  constructor() {
+    super('405 Method Not Allowed: The method is not allowed for the requested URL.', 405);
+  }
+}
+
+/** `GET /<version>` for a version other than v1 (404). */
+export class VersionNotFound extends InspectorError {
+  constructor(version: string) {
+    super(`Version ${version} not found.`, 404);
+  }
+}
+
+/** A protected route without a confirmed identity (401). */
+export class AuthenticationRequired extends InspectorError {
+  constructor() {
+    super('Authentication required', 401);
+  }
+}
+
+/** A caller whose roles the route's policy rule refuses (403). */
+export class AccessDenied extends InspectorError {
+  constructor() {
+    super('Access denied by policy', 403);
+  }
+}
+
+/** A request or response body larger than API Gateway and Lambda carry: refused, never truncated (413). */
+export class BodyTooLarge extends InspectorError {
+  constructor(which: 'Request' | 'Response', bytes: number, maxBytes: number) {
+    super(`${which} body of ${bytes} bytes is larger than the API can carry (${maxBytes} bytes)`, 413);
+  }
+}
+
+/** A query parameter upstream refuses, with its message (400). */
+export class InvalidQuery extends InspectorError {}
+
+/** Managed boot requested where `can_manage_boot` is off (upstream's text, typo included). */
+export class ManagedBootUnavailable extends InspectorError {
+  constructor() {
+    super(
+      'Managed boot is requested, but this installation cannot manage boot ((can_manage_boot set to False)',
+      400,
+    );
   }
 }
 

@@ -2,7 +2,7 @@
  * Lookup attributes: what the node cache matches a ramdisk callback against. Upstream uses two names,
  * `bmc_address` and `mac`; any name is stored.
  *
- * Values are compared in one canonical form on both sides (decisions.md item 5): MACs lower-case, IPv6
+ * Values are compared in one canonical form on both sides (docs/design.md#lookup-scoring): MACs lower-case, IPv6
  * BMC addresses in canonical compressed form.
  *
  * @example

@@ -2,9 +2,10 @@
  * ironic-inspector's introspection state machine (`introspection_state.py`), as a table of
  * (source, event, target): data, not branching code.
  *
- * The table holds upstream's 26 transitions plus the two decisions.md item 3 adds
- * (`waiting + error -> error`, `aborting + error -> error`), so a failure reported while the node
- * waits for its ramdisk moves it to `error` at once instead of leaving it `waiting` until the timeout.
+ * The table holds upstream's 26 transitions plus two additions (`waiting + error -> error`,
+ * `aborting + error -> error`), so a failure reported while the node waits for its ramdisk moves it to
+ * `error` at once instead of leaving it `waiting` until the timeout (docs/design.md#failures-while-waiting).
+ * docs/design.md#state-machine draws the whole machine.
  *
  * @example
  * ```ts
@@ -46,15 +47,15 @@ export interface Transition {
   readonly source: IntrospectionState;
   readonly event: IntrospectionEvent;
   readonly target: IntrospectionState;
-  /** Where the row comes from: upstream's machine, or a deliberate addition (decisions.md item 3). */
-  readonly origin: 'upstream' | 'decisions.md#3';
+  /** Where the row comes from: upstream's machine, or a deliberate addition (docs/design.md#failures-while-waiting). */
+  readonly origin: 'upstream' | 'addition';
 }
 
 /** Every valid transition; anything not listed is invalid. */
 export const TRANSITIONS: readonly Transition[] = [
   { source: 'aborting', event: 'abort_end', target: 'error', origin: 'upstream' },
   { source: 'aborting', event: 'timeout', target: 'error', origin: 'upstream' },
-  { source: 'aborting', event: 'error', target: 'error', origin: 'decisions.md#3' },
+  { source: 'aborting', event: 'error', target: 'error', origin: 'addition' },
   { source: 'enrolling', event: 'error', target: 'error', origin: 'upstream' },
   { source: 'enrolling', event: 'process', target: 'processing', origin: 'upstream' },
   { source: 'enrolling', event: 'timeout', target: 'error', origin: 'upstream' },
@@ -76,7 +77,7 @@ export const TRANSITIONS: readonly Transition[] = [
   { source: 'starting', event: 'timeout', target: 'error', origin: 'upstream' },
   { source: 'starting', event: 'wait', target: 'waiting', origin: 'upstream' },
   { source: 'waiting', event: 'abort', target: 'aborting', origin: 'upstream' },
-  { source: 'waiting', event: 'error', target: 'error', origin: 'decisions.md#3' },
+  { source: 'waiting', event: 'error', target: 'error', origin: 'addition' },
   { source: 'waiting', event: 'process', target: 'processing', origin: 'upstream' },
   { source: 'waiting', event: 'start', target: 'starting', origin: 'upstream' },
   { source: 'waiting', event: 'timeout', target: 'error', origin: 'upstream' },
@@ -84,7 +85,7 @@ export const TRANSITIONS: readonly Transition[] = [
 
 /**
  * States in which introspection is under way and the node may be timed out by `clean_up`. `reapplying`
- * is one of them here (decisions.md item 7); upstream never times a reapply out.
+ * is one of them here (docs/design.md#reapply-timeout); upstream never times a reapply out.
  */
 export const ACTIVE_STATES: readonly IntrospectionState[] = [
   'starting',

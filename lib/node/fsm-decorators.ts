@@ -12,7 +12,7 @@
  */
 import { NodeStateInvalidEvent, NodeStateRaceCondition } from '#lib/domain/errors.ts';
 import type { IntrospectionEvent } from '#lib/domain/state-machine.ts';
-import type { NodeInfo } from '#lib/node-info.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 
 /** A function whose first argument is a NodeInfo. */
@@ -22,20 +22,20 @@ export type NodeInfoFunction<A extends unknown[], R> = (nodeInfo: NodeInfo, ...a
 type ErrorClass = abstract new (...args: any[]) => Error;
 
 /** Upstream's `fsm_event_before`: fire `event`, then run the function (an invalid event stops it). */
-export function fsmEventBefore(event: IntrospectionEvent, strict = false) {
+export function fsmEventBefore(event: IntrospectionEvent, options: { readonly strict?: boolean } = {}) {
   return <A extends unknown[], R>(fn: NodeInfoFunction<A, R>): NodeInfoFunction<A, R> =>
     async (nodeInfo, ...args) => {
-      await nodeInfo.fsmEvent(event, strict);
+      await nodeInfo.fsmEvent(event, options);
       return fn(nodeInfo, ...args);
     };
 }
 
 /** Upstream's `fsm_event_after`: run the function; only if it returned, fire `event`. */
-export function fsmEventAfter(event: IntrospectionEvent, strict = false) {
+export function fsmEventAfter(event: IntrospectionEvent, options: { readonly strict?: boolean } = {}) {
   return <A extends unknown[], R>(fn: NodeInfoFunction<A, R>): NodeInfoFunction<A, R> =>
     async (nodeInfo, ...args) => {
       const result = await fn(nodeInfo, ...args);
-      await nodeInfo.fsmEvent(event, strict);
+      await nodeInfo.fsmEvent(event, options);
       return result;
     };
 }
@@ -91,7 +91,7 @@ export function fsmTransition(event: IntrospectionEvent, options: FsmTransitionO
   const { reentrant = true, ...errorOptions } = options;
   return <A extends unknown[], R>(fn: NodeInfoFunction<A, R>): NodeInfoFunction<A, R | undefined> => {
     const guarded = triggersFsmErrorTransition(errorOptions)(fn);
-    return reentrant ? fsmEventAfter(event)(guarded) : fsmEventBefore(event, true)(guarded);
+    return reentrant ? fsmEventAfter(event)(guarded) : fsmEventBefore(event, { strict: true })(guarded);
   };
 }
 
