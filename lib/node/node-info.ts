@@ -99,15 +99,9 @@ export class NodeInfo {
     this.finishedAt = fields.finishedAt ?? null;
     this.error = fields.error ?? null;
     this.manageBoot = fields.manageBoot ?? true;
+    const { uuid, leaseOwner: handedOverBy } = fields;
     const { logger, now, metrics } = options;
-    this.#lease = new NodeLease({
-      ...options.lease,
-      uuid: fields.uuid,
-      now,
-      logger,
-      metrics,
-      handedOverBy: fields.leaseOwner,
-    });
+    this.#lease = new NodeLease({ ...options.lease, uuid, now, logger, metrics, handedOverBy });
     this.ironic = new NodeIronic({
       ...options.ironic,
       uuid: fields.uuid,
@@ -247,13 +241,8 @@ export class NodeInfo {
       this.error = error;
       this.#attributes = {};
       this.#options = {};
-      this.#deps.metrics?.count(
-        target === 'finished'
-          ? 'IntrospectionsFinished'
-          : event === 'timeout'
-            ? 'IntrospectionsTimedOut'
-            : 'IntrospectionsFailed',
-      );
+      const outcome = target === 'finished' ? 'Finished' : event === 'timeout' ? 'TimedOut' : 'Failed';
+      this.#deps.metrics?.count(`Introspections${outcome}`);
     } finally {
       await this.releaseLock();
     }
