@@ -164,26 +164,28 @@ export function finishJob(options: {
   readonly logger: Logger;
 }): JobHandler<JobOf<'finish'>> {
   const { logger } = options;
-  const finish = triggersFsmErrorTransition({ logger })(async (nodeInfo: NodeInfo, powerOff: boolean) => {
-    if (powerOff) {
-      try {
-        await requireIronic(options).setPowerState(nodeInfo.uuid, 'power off');
-      } catch (err) {
-        if (provisionState(await nodeInfo.ironic.node()) !== 'enroll') {
-          throw new InspectorError(
-            `Failed to power off node ${nodeInfo.uuid}, check its power management configuration: ${(err as Error).message}`,
-          );
+  const finish = triggersFsmErrorTransition({ logger })(
+    async (nodeInfo: NodeInfo, { powerOff }: { readonly powerOff: boolean }) => {
+      if (powerOff) {
+        try {
+          await requireIronic(options).setPowerState(nodeInfo.uuid, 'power off');
+        } catch (err) {
+          if (provisionState(await nodeInfo.ironic.node()) !== 'enroll') {
+            throw new InspectorError(
+              `Failed to power off node ${nodeInfo.uuid}, check its power management configuration: ${(err as Error).message}`,
+            );
+          }
+          logger.info('Power off failed for a node in enroll; ignoring', { node: nodeInfo.uuid });
         }
-        logger.info('Power off failed for a node in enroll; ignoring', { node: nodeInfo.uuid });
       }
-    }
-    await nodeInfo.finished('finish');
-    logger.info('Introspection finished successfully', { node: nodeInfo.uuid });
-  });
+      await nodeInfo.finished('finish');
+      logger.info('Introspection finished successfully', { node: nodeInfo.uuid });
+    },
+  );
   return {
     dueIn: ['processing'],
     async run(nodeInfo, job) {
-      await finish(nodeInfo, job.powerOff);
+      await finish(nodeInfo, { powerOff: job.powerOff });
     },
   };
 }

@@ -169,6 +169,7 @@ describe('start_introspection', () => {
     const started = await f.nodeCache.startIntrospection(uuid);
     await started.fsmEvent('wait');
     await started.finished('error', 'first run failed');
+    f.clock.advance(1000); // in memory, all of this can happen within one millisecond
     const restarted = await f.nodeCache.startIntrospection(uuid, { attributes: { mac: uniqueMacs(1) } });
     const reread = await f.nodeCache.getNode(uuid);
     expect(await reread.state()).toBe('starting');
