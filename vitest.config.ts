@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { textImportsPlugin } from './scripts/text-imports.ts';
 
 /** `npm test`: the node cache against DynamoDB Local and s3rver, started by the global setup. */
 export default defineConfig({
+  plugins: [textImportsPlugin()], // the dashboard's files, imported as text
   test: {
     include: ['test/unit/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

@@ -9,6 +9,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { checkPolicy, type PolicyRule } from '#lib/auth/policy.ts';
 import { InspectorError } from '#lib/errors.ts';
+import { additionRoutes } from '#lib/http/addition-routes.ts';
 import {
   type ApiRequest,
   type ApiResponse,
@@ -42,6 +43,7 @@ interface Route {
 const ACCEPTED = () => json(202, {});
 
 const routes: Route[] = [
+  ...additionRoutes, // /openapi.json and /dashboard…, before GET /<version> would take them
   {
     method: 'GET',
     pattern: /^\/$/,

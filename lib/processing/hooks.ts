@@ -63,7 +63,8 @@ const networkSchema = z.looseObject({
   bmc_v6address: z.string().nullable().optional(),
 });
 
-const inventorySchema = z.looseObject({
+/** The inventory the hooks need (also the ramdisk data's schema in the OpenAPI document). */
+export const inventorySchema = z.looseObject({
   interfaces: interfacesSchema,
   cpu: z.looseObject({
     count: z.union([z.number(), z.string()]).nullable().optional(),

@@ -10,10 +10,14 @@ import type { RuntimeOverrides } from '#lib/runtime.ts';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 import { sampleCallback } from '../../scripts/sample-callback.ts';
 import { RecordingLogger } from './fixture.ts';
+import { expectMatchesOpenApi } from './openapi.ts';
 
 export interface TestStack extends LocalStack {
   readonly logger: RecordingLogger;
-  /** One HTTP call to the stack; the body is JSON-encoded unless it is a string. */
+  /**
+   * One HTTP call to the stack; the body is JSON-encoded unless it is a string. Every answer is checked
+   * against `docs/openapi.json` (a mismatch throws).
+   */
   call(
     method: string,
     path: string,
@@ -67,7 +71,9 @@ export async function startTestStack(
       } catch {
         json = undefined;
       }
-      return { status: response.status, headers: response.headers, json, text };
+      const answer = { status: response.status, headers: response.headers, json, text };
+      expectMatchesOpenApi(method, path, answer);
+      return answer;
     },
   };
 }
