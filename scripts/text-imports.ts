@@ -5,7 +5,7 @@
  *
  * - Node (`npm start`, `npm run demo`, through tsx): {@link registerTextImports} installs a module
  *   hook (`text-import-hook.mjs`) that answers such imports with the file's text;
- * - Vite (vitest): {@link textImportsPlugin} rewrites them to Vite's `?raw` imports.
+ * - Vite (vitest): {@link textImportsPlugin} turns them into virtual modules holding the text.
  *
  * @example
  * ```ts
@@ -13,7 +13,9 @@
  * export default defineConfig({ plugins: [textImportsPlugin()] });  // vitest.config.ts
  * ```
  */
+import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
+import { dirname, resolve } from 'node:path';
 
 let registered = false;
 
@@ -25,8 +27,13 @@ export function registerTextImports(): void {
 }
 
 const TEXT_IMPORT = /from\s+(['"])([^'"]+)\1\s+with\s*\{\s*type\s*:\s*(['"])text\3\s*\}/g;
+const VIRTUAL = 'virtual:text-import/';
 
-/** The Vite plugin: `from 'x' with { type: 'text' }` becomes `from 'x?raw'`. */
+/**
+ * The Vite plugin: `from './x.css' with { type: 'text' }` (relative paths) becomes a virtual module
+ * whose default export is the file's text. Not Vite's `?raw`: vitest empties anything that looks
+ * like CSS unless CSS processing is on.
+ */
 export function textImportsPlugin() {
   return {
     name: 'text-imports',
@@ -34,9 +41,18 @@ export function textImportsPlugin() {
     transform(code: string, id: string) {
       if (id.includes('/node_modules/') || !/\.[cm]?ts$/.test(id) || !code.includes('text')) return null;
       const rewritten = code.replace(TEXT_IMPORT, (_all, quote: string, source: string) => {
-        return `from ${quote}${source}?raw${quote}`;
+        const file = resolve(dirname(id), source);
+        return `from ${quote}${VIRTUAL}${Buffer.from(file).toString('base64url')}${quote}`;
       });
       return rewritten === code ? null : { code: rewritten, map: null };
+    },
+    resolveId(source: string) {
+      return source.startsWith(VIRTUAL) ? `\0${source}` : null;
+    },
+    load(id: string) {
+      if (!id.startsWith(`\0${VIRTUAL}`)) return null;
+      const file = Buffer.from(id.slice(VIRTUAL.length + 1), 'base64url').toString('utf8');
+      return `export default ${JSON.stringify(readFileSync(file, 'utf8'))};`;
     },
   };
 }

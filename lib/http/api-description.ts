@@ -551,7 +551,7 @@ const compiled = operations.map((operation) => {
 });
 
 /**
- * The operation a request goes to: concrete paths before templated ones, as OpenAPI matches.
+ * The operation a request goes to (concrete paths before templated ones, as OpenAPI matches);
  * `methodMismatch` when the path is known but not with that method (405).
  */
 export function matchOperation(
@@ -561,24 +561,15 @@ export function matchOperation(
   | { operation: OperationDescription; params: Record<string, string> }
   | { operation: undefined; methodMismatch: boolean } {
   const normalized = path.replace(/\/+$/, '') || '/';
-  let methodMismatch = false;
   const candidates = compiled
     .map((c) => ({ ...c, match: c.pattern.exec(normalized) }))
     .filter((c) => c.match !== null)
     .sort((a, b) => a.names.length - b.names.length);
-  for (const c of candidates) {
-    if (c.operation.method !== method.toUpperCase()) {
-      methodMismatch = true;
-      continue;
-    }
-    // A more concrete path with another method answers 405, not the templated one (API Gateway and
-    // the router match paths first).
-    if (methodMismatch) break;
-    const params: Record<string, string> = {};
-    c.names.forEach((name, i) => {
-      params[name] = c.match?.[i + 1] ?? '';
-    });
-    return { operation: c.operation, params };
-  }
-  return { operation: undefined, methodMismatch };
+  const found = candidates.find((c) => c.operation.method === method.toUpperCase());
+  if (found === undefined) return { operation: undefined, methodMismatch: candidates.length > 0 };
+  const params: Record<string, string> = {};
+  found.names.forEach((name, i) => {
+    params[name] = found.match?.[i + 1] ?? '';
+  });
+  return { operation: found.operation, params };
 }
