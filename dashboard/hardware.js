@@ -43,6 +43,12 @@ const object = (v) =>
 /** @param {unknown} v @returns {unknown[]} */
 const list = (v) => (Array.isArray(v) ? v : []);
 
+/** A BMC address, unless it is the ramdisk's "none" (`0.0.0.0`, `::/0`). @param {unknown} v */
+const address = (v) => {
+  const s = text(v);
+  return s === '0.0.0.0' || s === '::/0' || s === '::' ? undefined : s;
+};
+
 /** @param {string} hex @returns {Uint8Array} */
 function bytesOf(hex) {
   const clean = hex.replace(/[^0-9a-f]/gi, '');
@@ -186,8 +192,8 @@ export function hardwareOf(data) {
       product: text(system.product_name),
       serial: text(system.serial_number),
       hostname: text(inventory.hostname),
-      bmcAddress: text(inventory.bmc_address) ?? text(data.ipmi_address),
-      bmcV6Address: text(inventory.bmc_v6address) ?? text(data.ipmi_v6address),
+      bmcAddress: address(inventory.bmc_address) ?? address(data.ipmi_address),
+      bmcV6Address: address(inventory.bmc_v6address) ?? address(data.ipmi_v6address),
       bootMode: text(boot.current_boot_mode),
     },
     cpu: {

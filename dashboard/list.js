@@ -123,7 +123,8 @@ export function listView(main, signal) {
       attrs: {
         id: 'search',
         type: 'search',
-        placeholder: 'Name, UUID or MAC (Enter searches the API)',
+        placeholder: 'Name, UUID or MAC',
+        title: 'Typing filters this page; Enter searches the API (a UUID, an Ironic name, a MAC)',
         'aria-label': 'Search by name, UUID or MAC',
         value: view.search ?? view.filter,
       },

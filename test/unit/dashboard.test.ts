@@ -273,6 +273,7 @@ describe("the page's own logic", () => {
     pci: Array<{ vendorId: string; productId: string; count: number }>;
     cpu: { model?: string; count?: number };
     memory: { physicalMb?: number };
+    system: { bmcAddress?: string; bmcV6Address?: string };
   }
   const load = async <T>(file: string) => (await import(pathToFileURL(join(dashboardDir, file)).href)) as T;
 
@@ -316,6 +317,13 @@ describe("the page's own logic", () => {
     });
     expect(hw.cpu).toMatchObject({ model: 'QEMU Virtual CPU version 2.5+', count: 4 });
     expect(hw.memory.physicalMb).toBe(8192);
+    // The ramdisk's "no address" values are not addresses.
+    expect(hardwareOf({ inventory: { bmc_address: '0.0.0.0', bmc_v6address: '::/0' } }).system).toMatchObject(
+      {
+        bmcAddress: undefined,
+        bmcV6Address: undefined,
+      },
+    );
     expect(hw.disks.filter((d) => d.root).map((d) => d.name)).toEqual(['/dev/sda']);
     expect(hw.nics[0]).toMatchObject({
       name: 'eth0',
