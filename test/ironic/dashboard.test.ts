@@ -55,6 +55,17 @@ async function openBrowser(colorScheme: 'light' | 'dark' = 'light'): Promise<{
   };
 }
 
+/** Script errors and refused loads (CSP) the page reports; the API's 4xx are expected, not errors. */
+const scriptErrors: string[] = [];
+function watchForScriptErrors(page: Page): void {
+  page.on('pageerror', (error) => scriptErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      scriptErrors.push(message.text());
+    }
+  });
+}
+
 async function shoot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
@@ -168,6 +179,7 @@ describe('the dashboard in Chromium, with Keystone tokens', () => {
 
     browser = await openBrowser();
     page = await browser.context.newPage();
+    watchForScriptErrors(page);
   });
 
   afterAll(async () => {
@@ -324,10 +336,15 @@ describe('the dashboard in Chromium, with Keystone tokens', () => {
     expect(await page.evaluate("sessionStorage.getItem('serverless-inspector.credentials')")).toBeNull();
   });
 
+  it('ran without a script error or a refused load (Content-Security-Policy)', () => {
+    expect(scriptErrors).toEqual([]);
+  });
+
   it('is readable in dark mode', async () => {
     const dark = await openBrowser('dark');
     try {
       const darkPage = await dark.context.newPage();
+      watchForScriptErrors(darkPage);
       await darkPage.goto(`${stack.url}/dashboard`);
       await darkPage.locator('#login input[name=token]').fill('admin-token');
       await darkPage.locator('#login button[type=submit]').click();
@@ -355,6 +372,7 @@ describe('the dashboard in Chromium, with HTTP basic', () => {
     const browser = await openBrowser();
     try {
       const page = await browser.context.newPage();
+      watchForScriptErrors(page);
       await page.goto(`${stack.url}/dashboard`);
       const login = page.locator('#login');
       await login.locator('input[name=user]').waitFor({ state: 'visible' });
@@ -378,6 +396,7 @@ describe('the dashboard in Chromium, with HTTP basic', () => {
       await other.goto(`${stack.url}/dashboard`);
       await other.locator('#login input[name=user]').waitFor({ state: 'visible' });
       await shoot(other, 'sign-in-http-basic');
+      expect(scriptErrors).toEqual([]);
     } finally {
       await browser.close();
       await stack.stop();
