@@ -2,11 +2,11 @@
  * The api's routes that ironic-inspector does not have, kept outside `/v1` so that no upstream
  * answer changes: `GET /openapi.json`, the dashboard's files (`GET /dashboard`,
  * `GET /dashboard/<file>`) and its Ironic lookups (`GET /dashboard/api/nodes`). Same shape as the
- * api's route table (`functions/api.ts`), which lists these first:
+ * api's route table (`lib/http/routes.ts`), which lists these first:
  *
  * @example
  * ```ts
- * const routes: Route[] = [...additionRoutes, …upstream's routes];
+ * export const ROUTES: readonly Route[] = [...ADDITION_ROUTES, …upstream's routes];
  * ```
  *
  * The dashboard's files are public, like `GET /`: a browser cannot attach a token or basic
@@ -14,33 +14,21 @@
  * sends them with every API call. The files hold no data; what the page shows comes from the API
  * under the same policy as any client, and the lookups route is behind the reads' rule.
  */
-import type { PolicyRule } from '#lib/auth/policy.ts';
+import type { InspectorConfig } from '#lib/config.ts';
+import { UrlNotFound } from '#lib/domain/errors.ts';
+import { queryOf } from '#lib/http/api-description.ts';
+import { dashboardFile, etagOf } from '#lib/http/dashboard-assets.ts';
+import { openApiDocument } from '#lib/http/openapi.ts';
+import { parseOr400 } from '#lib/http/queries.ts';
+import type { ApiRequest } from '#lib/http/request.ts';
+import { type ApiResponse, json } from '#lib/http/responses.ts';
+import type { Route } from '#lib/http/routes.ts';
 import {
-  type ApiRequest,
-  type ApiResponse,
-  errorResponse,
-  json,
   MAX_API_VERSION,
   MAX_VERSION_HEADER,
   MIN_API_VERSION,
   MIN_VERSION_HEADER,
-  NOT_FOUND_MESSAGE,
-  parseOr400,
-} from '#lib/http/api.ts';
-import { queryOf } from '#lib/http/api-description.ts';
-import { dashboardFile, etagOf } from '#lib/http/dashboard-assets.ts';
-import { openApiDocument } from '#lib/http/openapi.ts';
-import { nodeSummaries } from '#lib/introspection/node-summaries.ts';
-import { requireIronic } from '#lib/ironic/calls.ts';
-import type { InspectorRuntime } from '#lib/runtime.ts';
-
-/** One route, as `functions/api.ts` routes. */
-export interface AdditionRoute {
-  readonly method: string;
-  readonly pattern: RegExp;
-  readonly rule: PolicyRule;
-  readonly handle: (request: ApiRequest, params: string[], rt: InspectorRuntime) => Promise<ApiResponse>;
-}
+} from '#lib/http/version.ts';
 
 /**
  * The page may run its own scripts and styles and call the API on the same origin, nothing else; no
@@ -76,12 +64,12 @@ function fileResponse(
 }
 
 /** The page, told how the API authenticates and where it is served (stage, prefix). */
-function dashboardPage(request: ApiRequest, rt: InspectorRuntime): ApiResponse {
+function dashboardPage(request: ApiRequest, config: InspectorConfig): ApiResponse {
   const page = dashboardFile('index.html');
   if (page === undefined) throw new Error('dashboard/index.html is not bundled');
   const prefix = new URL(request.root).pathname.replace(/\/+$/, '');
   const body = page.body
-    .replace('data-auth="noauth"', `data-auth="${escapeAttribute(rt.config.apiAuthStrategy)}"`)
+    .replace('data-auth="noauth"', `data-auth="${escapeAttribute(config.apiAuthStrategy)}"`)
     .replace('<base href="/dashboard/" />', `<base href="${escapeAttribute(`${prefix}/dashboard/`)}" />`);
   return fileResponse(request, body, page.contentType, etagOf(body), {
     'Content-Security-Policy': DASHBOARD_CSP,
@@ -90,10 +78,10 @@ function dashboardPage(request: ApiRequest, rt: InspectorRuntime): ApiResponse {
 
 let openApi: Record<string, unknown> | undefined;
 
-export const additionRoutes: readonly AdditionRoute[] = [
+export const ADDITION_ROUTES: readonly Route[] = [
   {
     method: 'GET',
-    pattern: /^\/openapi\.json$/,
+    path: '/openapi.json',
     rule: 'public',
     handle: async (request) => {
       openApi ??= openApiDocument();
@@ -103,34 +91,31 @@ export const additionRoutes: readonly AdditionRoute[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/dashboard$/,
+    path: '/dashboard',
     rule: 'public',
-    handle: async (request, _params, rt) => dashboardPage(request, rt),
+    handle: async (request, _params, app) => dashboardPage(request, app.config),
   },
   {
     method: 'GET',
-    pattern: /^\/dashboard\/api\/nodes$/,
+    path: '/dashboard/api/nodes',
     rule: 'introspection:status',
-    handle: async (request, _params, rt) => {
+    handle: async (request, _params, app) => {
       const query = parseOr400(queryOf('listDashboardNodes'), request.query) as {
         uuid?: string[];
         mac?: string;
       };
-      const nodes = await nodeSummaries(
-        { nodeCache: rt.nodeCache, ironic: requireIronic(rt.deps) },
-        { uuids: query.uuid, mac: query.mac },
-      );
+      const nodes = await app.useCases.nodeSummaries({ uuids: query.uuid, mac: query.mac });
       return json(200, { nodes });
     },
   },
   {
     method: 'GET',
-    pattern: /^\/dashboard\/([^/]+)$/,
+    path: '/dashboard/{file}',
     rule: 'public',
-    handle: async (request, [name], rt) => {
-      if (name === 'index.html') return dashboardPage(request, rt);
+    handle: async (request, { file: name }, app) => {
+      if (name === 'index.html') return dashboardPage(request, app.config);
       const file = dashboardFile(name ?? '');
-      if (file === undefined) return errorResponse(404, NOT_FOUND_MESSAGE);
+      if (file === undefined) throw new UrlNotFound();
       return fileResponse(request, file.body, file.contentType, file.etag);
     },
   },

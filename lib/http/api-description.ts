@@ -18,9 +18,10 @@
  */
 import { z } from 'zod';
 import type { PolicyRule } from '#lib/auth/policy.ts';
-import { listQuery, MAX_API_VERSION, MIN_API_VERSION, manageBootQuery } from '#lib/http/api.ts';
-import { inventorySchema } from '#lib/processing/hooks.ts';
-import { STATES } from '#lib/state-machine.ts';
+import { STATES } from '#lib/domain/state-machine.ts';
+import { listQuery, manageBootQuery } from '#lib/http/queries.ts';
+import { MAX_API_VERSION, MIN_API_VERSION } from '#lib/http/version.ts';
+import { inventorySchema } from '#lib/processing/inventory.ts';
 
 /** Schemas that become `#/components/schemas/<id>` in the OpenAPI document. */
 export const components = z.registry<{ id: string; description?: string }>();

@@ -11,7 +11,6 @@
  * ```
  */
 import { z } from 'zod';
-import { MAX_API_VERSION, MAX_VERSION_HEADER, MIN_API_VERSION, MIN_VERSION_HEADER } from '#lib/http/api.ts';
 import {
   components,
   ERROR_MEANINGS,
@@ -20,6 +19,12 @@ import {
   operations,
   type ResponseDescription,
 } from '#lib/http/api-description.ts';
+import {
+  MAX_API_VERSION,
+  MAX_VERSION_HEADER,
+  MIN_API_VERSION,
+  MIN_VERSION_HEADER,
+} from '#lib/http/version.ts';
 
 type Json = Record<string, unknown>;
 

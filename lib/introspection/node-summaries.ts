@@ -11,8 +11,8 @@
  * await nodeSummaries({ nodeCache, ironic }, { mac: '52:54:00:12:34:56' });
  * ```
  */
-import { IronicError, NotFoundInCacheError } from '#lib/errors.ts';
-import type { NodeCache } from '#lib/node-cache.ts';
+import { IronicError, NotFoundInCacheError } from '#lib/domain/errors.ts';
+import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
 
 export interface NodeSummary {
