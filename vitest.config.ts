@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { textImportsPlugin } from './scripts/text-imports.ts';
 
 /**
  * `npm test`: two projects.
@@ -8,6 +9,7 @@ import { defineConfig } from 'vitest/config';
  *   (only when one of these files runs).
  */
 export default defineConfig({
+  plugins: [textImportsPlugin()], // the dashboard's files, imported as text
   test: {
     reporters: ['default', ['./test/support/summary-reporter.ts', { name: 'unit' }]],
     env: {

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { textImportsPlugin } from './scripts/text-imports.ts';
 
 /**
  * `npm run test:ironic`: the Ironic client, NodeInfo's Ironic operations and the API against the real
@@ -6,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  * Debian, about a minute the first time), plus DynamoDB Local and s3rver.
  */
 export default defineConfig({
+  plugins: [textImportsPlugin()], // the dashboard's files, imported as text
   test: {
     include: ['test/ironic/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts', 'test/support/ironic-setup.ts'],

@@ -20,6 +20,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
+import { registerTextImports } from './text-imports.ts';
+
+// The api imports the dashboard's files as text, as its esbuild bundle does (tsx needs the hook).
+registerTextImports();
 
 export interface LocalStackOptions {
   /** Port to listen on (0: any free port). Default `PORT` or 5050. */

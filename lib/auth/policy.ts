@@ -34,13 +34,15 @@ export const PUBLIC_ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['GET', '/'],
   ['GET', '/{version}'],
   ['POST', '/v1/continue'],
+  ['GET', '/dashboard/{file}'], // the dashboard's static files (`/dashboard` itself is `/{version}`'s)
 ];
 
 /** Whether a request goes to a public route (trailing slashes aside, as API Gateway matches). */
 export function isPublicRoute(method: string, path: string): boolean {
   const m = method.toUpperCase();
   return (
-    (m === 'GET' && (path === '/' || /^\/[^/]+$/.test(path))) || (m === 'POST' && path === '/v1/continue')
+    (m === 'GET' && (path === '/' || /^\/[^/]+$/.test(path) || /^\/dashboard\/[^/]+$/.test(path))) ||
+    (m === 'POST' && path === '/v1/continue')
   );
 }
 

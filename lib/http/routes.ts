@@ -17,6 +17,7 @@
 import type { PolicyRule } from '#lib/auth/policy.ts';
 import type { InspectorConfig } from '#lib/config.ts';
 import { ManagedBootUnavailable, VersionNotFound } from '#lib/domain/errors.ts';
+import { ADDITION_ROUTES } from '#lib/http/addition-routes.ts';
 import { resourcesBody, statusBody, versionsBody } from '#lib/http/links.ts';
 import { jsonBody, listQuery, manageBootQuery, parseOr400 } from '#lib/http/queries.ts';
 import type { ApiRequest } from '#lib/http/request.ts';
@@ -50,6 +51,8 @@ const nodeId = (params: Readonly<Record<string, string>>) => params.node_id as s
 
 /** Every route of the v1 API. */
 export const ROUTES: readonly Route[] = [
+  // /openapi.json and /dashboard…, before GET /{version} would take them.
+  ...ADDITION_ROUTES,
   {
     method: 'GET',
     path: '/',

@@ -11,10 +11,12 @@
  * ```
  */
 import type { InspectorConfig } from '#lib/config.ts';
+import { requireIronic } from '#lib/domain/ironic-calls.ts';
 import { AbortIntrospection, abortJob } from '#lib/introspection/abort.ts';
 import { ContinueIntrospection, finishJob } from '#lib/introspection/continue.ts';
 import { JobRunner } from '#lib/introspection/job-runner.ts';
 import type { JobTable } from '#lib/introspection/jobs.ts';
+import { type NodeSummary, nodeSummaries } from '#lib/introspection/node-summaries.ts';
 import { PeriodicTasks } from '#lib/introspection/periodic.ts';
 import { IntrospectionReads } from '#lib/introspection/reads.ts';
 import { ReapplyIntrospection, reapplyJob } from '#lib/introspection/reapply.ts';
@@ -51,6 +53,11 @@ export interface UseCases {
   readonly reads: IntrospectionReads;
   readonly periodic: PeriodicTasks;
   readonly jobs: JobRunner;
+  /** Ironic's names and states of cached nodes, for the dashboard. */
+  readonly nodeSummaries: (query: {
+    uuids?: string[] | undefined;
+    mac?: string | undefined;
+  }) => Promise<NodeSummary[]>;
 }
 
 /** Build every use case. */
@@ -103,5 +110,6 @@ export function createUseCases(options: UseCaseOptions): UseCases {
     reads: new IntrospectionReads({ nodeCache, storeData: config.storeData }),
     periodic: new PeriodicTasks({ nodeCache, logger }),
     jobs,
+    nodeSummaries: (query) => nodeSummaries({ nodeCache, ironic: requireIronic({ ironic }) }, query),
   };
 }

@@ -31,7 +31,8 @@ const networkSchema = z.looseObject({
 });
 export type InventoryNetwork = z.infer<typeof networkSchema>;
 
-const inventorySchema = z.looseObject({
+/** The inventory the hooks need (also the ramdisk data's schema in the OpenAPI document). */
+export const inventorySchema = z.looseObject({
   interfaces: interfacesSchema,
   cpu: z.looseObject({
     count: z.union([z.number(), z.string()]).nullable().optional(),

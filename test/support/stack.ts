@@ -11,11 +11,15 @@ import type { RuntimeOptions } from '#lib/runtime.ts';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 import { sampleCallback } from '../../scripts/sample-callback.ts';
 import { RecordingLogger, TestClock } from './fixture.ts';
+import { expectMatchesOpenApi } from './openapi.ts';
 
 export interface TestStack extends LocalStack {
   readonly logger: RecordingLogger;
   readonly clock: TestClock;
-  /** One HTTP call to the stack; the body is JSON-encoded unless it is a string. */
+  /**
+   * One HTTP call to the stack; the body is JSON-encoded unless it is a string. Every answer is checked
+   * against `docs/openapi.json` (a mismatch throws).
+   */
   call(
     method: string,
     path: string,
@@ -80,7 +84,9 @@ export async function startTestStack(
       } catch {
         json = undefined;
       }
-      return { status: response.status, headers: response.headers, json, text };
+      const answer = { status: response.status, headers: response.headers, json, text };
+      expectMatchesOpenApi(method, path, answer);
+      return answer;
     },
   };
 }

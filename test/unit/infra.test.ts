@@ -280,7 +280,8 @@ describe('environment of the handlers', () => {
 });
 
 describe('authentication modes', () => {
-  const publicRoutes = ['GET /', 'GET /{version}', 'POST /v1/continue'];
+  // Upstream's three, and the dashboard's static files (they hold no data; the page asks for credentials).
+  const publicRoutes = ['GET /', 'GET /{version}', 'POST /v1/continue', 'GET /dashboard/{file}'];
   const routes = (template: Template) =>
     Object.fromEntries(
       Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => [
@@ -296,7 +297,7 @@ describe('authentication modes', () => {
     ['noauth', 'NONE', {}],
   ];
   for (const [auth, type, extra] of modes) {
-    it(`${auth}: the three upstream public routes stay public; everything else is ${type}`, () => {
+    it(`${auth}: the upstream public routes and the dashboard's files stay public; everything else is ${type}`, () => {
       const { template } = synth({ auth, ...extra });
       const byKey = routes(template);
       expect(Object.keys(byKey).sort()).toEqual([...publicRoutes, '$default'].sort());

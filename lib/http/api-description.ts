@@ -1,0 +1,576 @@
+/**
+ * The whole HTTP API as data: every route's method, path, parameters, request and response bodies
+ * (zod schemas), status codes and policy rule. The OpenAPI document (`lib/http/openapi.ts`,
+ * `GET /openapi.json`, `docs/openapi.json`) is generated from it, and handlers parse with the same
+ * schemas: the list and start queries are `listQuery` and `manageBootQuery` from `lib/http/api.ts`,
+ * the ramdisk's inventory is the processing hooks' own schema, and the additions' handlers parse
+ * with {@link queryOf}.
+ *
+ * Upstream's routes keep upstream's answers; the additions (`/openapi.json`, `/dashboard…`) are
+ * marked `addition` and live outside `/v1`, so no upstream answer changes.
+ *
+ * @example
+ * ```ts
+ * const op = operationById('listIntrospections');
+ * op.responses[200]?.schema?.parse(JSON.parse(body));
+ * matchOperation('GET', '/v1/introspection/node-0'); // { operation: getIntrospection, params: { node_id: 'node-0' } }
+ * ```
+ */
+import { z } from 'zod';
+import type { PolicyRule } from '#lib/auth/policy.ts';
+import { STATES } from '#lib/domain/state-machine.ts';
+import { listQuery, manageBootQuery } from '#lib/http/queries.ts';
+import { MAX_API_VERSION, MIN_API_VERSION } from '#lib/http/version.ts';
+import { inventorySchema } from '#lib/processing/inventory.ts';
+
+/** Schemas that become `#/components/schemas/<id>` in the OpenAPI document. */
+export const components = z.registry<{ id: string; description?: string }>();
+
+function component<T extends z.ZodType>(id: string, description: string, schema: T): T {
+  components.add(schema, { id, description });
+  return schema;
+}
+
+/** `api_max_limit`'s default, for the documented list query. */
+const DEFAULT_MAX_LIMIT = 1000;
+
+// ---- schemas ------------------------------------------------------------------------------------
+
+const timestamp = component(
+  'Timestamp',
+  'Naive UTC time, ISO 8601 without an offset; microseconds only when non-zero',
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?$/)
+    .meta({ examples: ['2026-11-25T17:38:03', '2026-11-25T17:38:03.123000'] }),
+);
+
+const nodeUuid = z.guid().meta({ description: "The node's Ironic UUID" });
+
+export const linkSchema = component(
+  'Link',
+  'A link, built from the request (API Gateway stage, X-Forwarded-Proto/Host/Port/Prefix)',
+  z.object({ href: z.string(), rel: z.literal('self') }),
+);
+
+export const errorSchema = component(
+  'Error',
+  "The inspector's error body, with upstream's message texts",
+  z.object({ error: z.object({ message: z.string() }) }),
+);
+
+export const gatewayErrorSchema = component(
+  'GatewayError',
+  "API Gateway's own answer when a request has no credentials (401) or its authorizer refuses them (403)",
+  z.object({ message: z.string() }),
+);
+
+export const versionsSchema = component(
+  'Versions',
+  'The API versions (only v1, current)',
+  z.object({
+    versions: z.array(
+      z.object({ id: z.literal(MAX_API_VERSION), links: z.array(linkSchema), status: z.literal('CURRENT') }),
+    ),
+  }),
+);
+
+export const resourcesSchema = component(
+  'Resources',
+  'The resources of a version',
+  z.object({ resources: z.array(z.object({ links: z.array(linkSchema), name: z.string() })) }),
+);
+
+export const introspectionStatusSchema = component(
+  'IntrospectionStatus',
+  "One node's introspection status",
+  z.object({
+    error: z.string().nullable().meta({ description: 'Why the introspection failed; null unless it did' }),
+    finished: z.boolean().meta({ description: 'Whether finished_at is set' }),
+    finished_at: timestamp.nullable(),
+    links: z.array(linkSchema),
+    started_at: timestamp.nullable(),
+    state: z.enum(STATES),
+    uuid: nodeUuid,
+  }),
+);
+
+export const introspectionListSchema = component(
+  'IntrospectionList',
+  'Statuses, newest started_at first (ties: UUID descending); page with the last UUID as marker',
+  z.object({ introspection: z.array(introspectionStatusSchema) }),
+);
+
+export const acceptedSchema = component(
+  'Accepted',
+  'The empty object every 202 answers with',
+  z.object({}).strict(),
+);
+
+export const continueResultSchema = component(
+  'ContinueResult',
+  'The node the ramdisk data was matched to',
+  z.object({ uuid: nodeUuid }),
+);
+
+export const ramdiskDataSchema = component(
+  'RamdiskData',
+  'What the ramdisk posts: the inventory (the fields the processing hooks read are typed; any other field is kept), and whatever its collectors add. `logs` is never stored. A body that is not an object is 400; a missing or mistyped inventory field is 400 naming the field, and the node goes to `error`.',
+  z.looseObject({
+    inventory: inventorySchema.optional(),
+    boot_interface: z
+      .string()
+      .optional()
+      .meta({ description: 'The PXE MAC, maybe in pxelinux form (01-aa-bb-…)' }),
+    error: z
+      .unknown()
+      .optional()
+      .meta({ description: 'An error the ramdisk reports (the node fails with it)' }),
+    logs: z.string().optional().meta({ description: "The ramdisk's logs (base64 tar.gz); not stored" }),
+    pci_devices: z.array(z.looseObject({ vendor_id: z.string(), product_id: z.string() })).optional(),
+  }),
+);
+
+const interfaceRecord = z.object({
+  ip: z.string().nullable(),
+  mac: z.string(),
+  client_id: z.string().nullable(),
+  pxe: z.boolean(),
+});
+
+export const processedDataSchema = component(
+  'ProcessedData',
+  'The ramdisk data after the processing hooks: the fields they add are typed, the rest is as the ramdisk sent it',
+  z.looseObject({
+    inventory: z.looseObject({}).optional(),
+    all_interfaces: z.record(z.string(), interfaceRecord).optional().meta({
+      description: 'Every NIC with a valid MAC, by name (validate_interfaces)',
+    }),
+    interfaces: z.record(z.string(), interfaceRecord).optional().meta({
+      description: 'The NICs that become Ironic ports (validate_interfaces, ADD_PORTS)',
+    }),
+    macs: z.array(z.string()).optional(),
+    ipmi_address: z.string().nullable().optional(),
+    ipmi_v6address: z.string().nullable().optional(),
+    root_disk: z.looseObject({ name: z.string() }).nullable().optional().meta({
+      description: 'The disk chosen as root (root_disk_selection)',
+    }),
+    local_gb: z.number().int().optional(),
+    cpus: z.number().int().optional(),
+    cpu_arch: z.string().optional(),
+    memory_mb: z.number().int().optional(),
+  }),
+);
+
+export const unprocessedDataSchema = component(
+  'UnprocessedData',
+  'The ramdisk data as it was posted (without `logs`), or as a reapply body replaced it',
+  z.looseObject({}),
+);
+
+export const reapplyBodySchema = component(
+  'ReapplyBody',
+  'Introspection data to store as the unprocessed data and reprocess (microversion 1.15); an empty object counts as no body',
+  z.looseObject({}),
+);
+
+export const dashboardNodesSchema = component(
+  'DashboardNodes',
+  "Ironic's view of nodes the inspector knows (nodes Ironic or the node cache does not have are left out)",
+  z.object({
+    nodes: z.array(
+      z.object({
+        uuid: nodeUuid,
+        name: z.string().nullable(),
+        provision_state: z.string().nullable(),
+        capabilities: z
+          .record(z.string(), z.string())
+          .meta({ description: "The node's properties.capabilities, as a map" }),
+      }),
+    ),
+  }),
+);
+
+export const openApiDocumentSchema = component(
+  'OpenApiDocument',
+  'This document',
+  z.looseObject({
+    openapi: z.literal('3.1.0'),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.looseObject({})),
+  }),
+);
+
+// ---- parameters ---------------------------------------------------------------------------------
+
+const nodeIdParams = z.object({
+  node_id: z.string().meta({
+    description: 'The node: its UUID, or its Ironic name (microversion 1.5), resolved through Ironic',
+  }),
+});
+
+const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+const UUID_LIKE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
+
+const upstreamList = listQuery(DEFAULT_MAX_LIMIT).shape;
+const listQuerySchema = z.object({
+  marker: upstreamList.marker.meta({
+    description:
+      'The UUID of the last node of the previous page (UUID-like, else 400; an unknown one is 404)',
+    pattern: UUID_LIKE.source,
+  }),
+  limit: upstreamList.limit.meta({
+    description:
+      'Page size: an integer, at most api_max_limit (API_MAX_LIMIT, default 1000); 0 or absent means api_max_limit; negative or too large is 400',
+    pattern: '^\\s*[-+]?\\d+\\s*$',
+    examples: ['50'],
+  }),
+  state: upstreamList.state.meta({
+    description: `Only nodes in these states, comma-separated (microversion 1.18): ${STATES.join(', ')}; any other is 400`,
+    examples: ['waiting,error'],
+  }),
+});
+
+const startQuerySchema = z.object({
+  manage_boot: manageBootQuery.meta({
+    description:
+      'Whether the inspector sets the boot device and reboots the node (microversion 1.13; default true): 1/t/true/on/y/yes or 0/f/false/off/n/no, case-insensitive; anything else is 400',
+  }),
+});
+
+/** At most this many UUIDs per dashboard names request. */
+export const DASHBOARD_NODES_MAX = 100;
+
+const dashboardNodesQuery = z
+  .object({
+    uuid: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return undefined;
+        const uuids = [...new Set(value.split(',').map((u) => u.trim().toLowerCase()))];
+        if (uuids.length > DASHBOARD_NODES_MAX) {
+          ctx.addIssue({ code: 'custom', message: `Bad request: at most ${DASHBOARD_NODES_MAX} UUIDs` });
+        } else if (!uuids.every((u) => UUID_LIKE.test(u))) {
+          ctx.addIssue({ code: 'custom', message: 'Bad request: uuid must be UUIDs, comma-separated' });
+        }
+        return uuids;
+      })
+      .meta({ description: `Node UUIDs, comma-separated (at most ${DASHBOARD_NODES_MAX})` }),
+    mac: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || MAC.test(v.trim()), 'Bad request: mac must be a MAC address')
+      .transform((v) => v?.trim().toLowerCase())
+      .meta({ description: 'A MAC address: the nodes with an Ironic port of that address' }),
+  })
+  .refine((q) => (q.uuid === undefined) !== (q.mac === undefined), 'Bad request: give either uuid or mac');
+
+const dashboardFileParams = z.object({
+  file: z.string().meta({ description: "One of the dashboard's files (`app.js`, `style.css`, …)" }),
+});
+
+const versionParams = z.object({ version: z.string().meta({ description: 'The major version: v1' }) });
+
+// ---- operations ---------------------------------------------------------------------------------
+
+export interface ResponseDescription {
+  readonly description: string;
+  /** The JSON body's schema (a registered component). */
+  readonly schema?: z.ZodType;
+  /** Content types of a body that is not JSON (the dashboard's files). */
+  readonly contentTypes?: readonly string[];
+}
+
+export interface OperationDescription {
+  readonly operationId: string;
+  readonly method: 'GET' | 'POST';
+  /** OpenAPI path template (`/v1/introspection/{node_id}`). */
+  readonly path: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: 'versions' | 'introspection' | 'ramdisk' | 'additions';
+  /** Upstream's policy rule (`public`: no credentials). */
+  readonly rule: PolicyRule;
+  /** The microversion that introduced the route or its last change. */
+  readonly since?: string;
+  /** Not in upstream's API (kept apart from upstream's routes' answers). */
+  readonly addition?: true;
+  readonly pathParams?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: { readonly schema: z.ZodType; readonly required: boolean; readonly description: string };
+  readonly responses: Readonly<Record<number, ResponseDescription>>;
+}
+
+/** What each error status means across the API. */
+export const ERROR_MEANINGS: Readonly<Record<number, string>> = {
+  400: 'Bad request: malformed input, a malformed microversion header, or a failure upstream answers 400 for',
+  401: 'Authentication required (the api), or no credentials at all (API Gateway: {"message": "Unauthorized"})',
+  403: 'Access denied by policy (the api), or the authorizer refused the credentials (API Gateway: {"message": "Forbidden"})',
+  404: 'Not found (the node, its data, a marker, a version)',
+  406: `Unsupported API version (supported range ${MIN_API_VERSION} to ${MAX_API_VERSION})`,
+  409: 'The node is locked by another operation, or its record changed meanwhile: retry',
+  413: 'The request or response body is larger than the API can carry (MAX_BODY_BYTES)',
+  500: 'Internal server error (or an Ironic failure while processing, as upstream)',
+  503: 'Ironic is not reachable',
+};
+
+/** Statuses every route may answer: a bad microversion header, a body too large, a crash. */
+const ALWAYS = [400, 406, 413, 500] as const;
+/** Statuses of routes behind the authorizer and the policy. */
+const PROTECTED = [401, 403] as const;
+
+function errors(...codes: number[]): Record<number, ResponseDescription> {
+  const all: Record<number, ResponseDescription> = {};
+  for (const code of [...new Set([...ALWAYS, ...codes])].sort((a, b) => a - b)) {
+    all[code] = { description: ERROR_MEANINGS[code] ?? 'Error', schema: errorSchema };
+  }
+  return all;
+}
+
+const accepted: ResponseDescription = {
+  description: 'Accepted: the work goes on in the worker',
+  schema: acceptedSchema,
+};
+
+/** Every route of the API, upstream's first. */
+export const operations: readonly OperationDescription[] = [
+  {
+    operationId: 'listVersions',
+    method: 'GET',
+    path: '/',
+    summary: 'API versions',
+    tag: 'versions',
+    rule: 'public',
+    responses: { 200: { description: 'The versions', schema: versionsSchema }, ...errors() },
+  },
+  {
+    operationId: 'getVersion',
+    method: 'GET',
+    path: '/{version}',
+    summary: 'The resources of a version',
+    description:
+      '`v1` lists `continue` and `introspection`; any other version is 404 "Version <x> not found."',
+    tag: 'versions',
+    rule: 'public',
+    pathParams: versionParams,
+    responses: { 200: { description: 'The resources', schema: resourcesSchema }, ...errors(404) },
+  },
+  {
+    operationId: 'listIntrospections',
+    method: 'GET',
+    path: '/v1/introspection',
+    summary: 'List introspection statuses, newest first',
+    tag: 'introspection',
+    rule: 'introspection:status',
+    since: '1.8',
+    query: listQuerySchema,
+    responses: {
+      200: { description: 'One page of statuses', schema: introspectionListSchema },
+      ...errors(...PROTECTED, 404),
+    },
+  },
+  {
+    operationId: 'startIntrospection',
+    method: 'POST',
+    path: '/v1/introspection/{node_id}',
+    summary: 'Start introspection',
+    description:
+      'Checks the node in Ironic (provision state, power interface), records the start, and hands the boot device and reboot to the worker. The body is ignored.',
+    tag: 'introspection',
+    rule: 'introspection:start',
+    pathParams: nodeIdParams,
+    query: startQuerySchema,
+    responses: { 202: accepted, ...errors(...PROTECTED, 404, 409, 503) },
+  },
+  {
+    operationId: 'getIntrospection',
+    method: 'GET',
+    path: '/v1/introspection/{node_id}',
+    summary: "A node's introspection status",
+    tag: 'introspection',
+    rule: 'introspection:status',
+    pathParams: nodeIdParams,
+    responses: {
+      200: { description: 'The status', schema: introspectionStatusSchema },
+      ...errors(...PROTECTED, 404, 503),
+    },
+  },
+  {
+    operationId: 'abortIntrospection',
+    method: 'POST',
+    path: '/v1/introspection/{node_id}/abort',
+    summary: 'Abort introspection',
+    description:
+      "Records the abort (`waiting` becomes `aborting`); power-off and the end of the abort run in the worker. An abort that is not valid in the node's state is accepted and does nothing, as upstream.",
+    tag: 'introspection',
+    rule: 'introspection:abort',
+    since: '1.3',
+    pathParams: nodeIdParams,
+    responses: { 202: accepted, ...errors(...PROTECTED, 404, 409, 503) },
+  },
+  {
+    operationId: 'getIntrospectionData',
+    method: 'GET',
+    path: '/v1/introspection/{node_id}/data',
+    summary: 'Processed introspection data',
+    tag: 'introspection',
+    rule: 'introspection:data',
+    since: '1.1',
+    pathParams: nodeIdParams,
+    responses: {
+      200: { description: 'The processed data', schema: processedDataSchema },
+      ...errors(...PROTECTED, 404, 503),
+    },
+  },
+  {
+    operationId: 'getUnprocessedIntrospectionData',
+    method: 'GET',
+    path: '/v1/introspection/{node_id}/data/unprocessed',
+    summary: 'Unprocessed (raw) introspection data',
+    tag: 'introspection',
+    rule: 'introspection:data',
+    since: '1.17',
+    pathParams: nodeIdParams,
+    responses: {
+      200: { description: 'The raw data', schema: unprocessedDataSchema },
+      ...errors(...PROTECTED, 404, 503),
+    },
+  },
+  {
+    operationId: 'reapplyIntrospection',
+    method: 'POST',
+    path: '/v1/introspection/{node_id}/data/unprocessed',
+    summary: 'Reprocess stored (or given) introspection data',
+    tag: 'introspection',
+    rule: 'introspection:reapply',
+    since: '1.15',
+    pathParams: nodeIdParams,
+    body: {
+      schema: reapplyBodySchema,
+      required: false,
+      description: 'Optional data to store and reprocess instead of the stored unprocessed data',
+    },
+    responses: { 202: accepted, ...errors(...PROTECTED, 404, 409, 503) },
+  },
+  {
+    operationId: 'continueIntrospection',
+    method: 'POST',
+    path: '/v1/continue',
+    summary: "The ramdisk's callback",
+    description:
+      'Parsed as JSON whatever the Content-Type. Pre-processing hooks, the lookup by MAC and BMC address, processing; power-off and the finish go to the worker.',
+    tag: 'ramdisk',
+    rule: 'public',
+    body: { schema: ramdiskDataSchema, required: true, description: "The inventory and collectors' data" },
+    responses: {
+      200: { description: 'The node the data belongs to', schema: continueResultSchema },
+      ...errors(404, 409, 503),
+    },
+  },
+  {
+    operationId: 'getOpenApiDocument',
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This OpenAPI document',
+    description: 'Public, like the versions: it describes the API and holds no data.',
+    tag: 'additions',
+    rule: 'public',
+    addition: true,
+    responses: { 200: { description: 'The document', schema: openApiDocumentSchema }, ...errors() },
+  },
+  {
+    operationId: 'getDashboard',
+    method: 'GET',
+    path: '/dashboard',
+    summary: 'The dashboard (HTML)',
+    description:
+      'Static files, public so that the page can ask for a token or credentials: they hold no data. Everything the dashboard shows comes from the API with the credentials the operator gives, under the same policy as any client.',
+    tag: 'additions',
+    rule: 'public',
+    addition: true,
+    responses: {
+      200: { description: 'The page', contentTypes: ['text/html'] },
+      304: { description: 'Not modified (If-None-Match)' },
+      ...errors(),
+    },
+  },
+  {
+    operationId: 'getDashboardFile',
+    method: 'GET',
+    path: '/dashboard/{file}',
+    summary: "One of the dashboard's files (script, style sheet)",
+    tag: 'additions',
+    rule: 'public',
+    addition: true,
+    pathParams: dashboardFileParams,
+    responses: {
+      200: { description: 'The file', contentTypes: ['text/javascript', 'text/css', 'text/html'] },
+      304: { description: 'Not modified (If-None-Match)' },
+      ...errors(404),
+    },
+  },
+  {
+    operationId: 'listDashboardNodes',
+    method: 'GET',
+    path: '/dashboard/api/nodes',
+    summary: "Names and capabilities of nodes, from Ironic (the dashboard's lookups)",
+    description:
+      "The inspector API never returns node names; the dashboard resolves them here, lazily, for the UUIDs it shows, and finds nodes by MAC through Ironic's ports. Only nodes in the node cache are answered. Same policy as the status reads.",
+    tag: 'additions',
+    rule: 'introspection:status',
+    addition: true,
+    query: dashboardNodesQuery,
+    responses: {
+      200: { description: 'The nodes found', schema: dashboardNodesSchema },
+      ...errors(...PROTECTED, 503),
+    },
+  },
+];
+
+/** One operation by id. @throws Error for an unknown id (a programming error). */
+export function operationById(operationId: string): OperationDescription {
+  const found = operations.find((o) => o.operationId === operationId);
+  if (found === undefined) throw new Error(`No operation ${operationId}`);
+  return found;
+}
+
+/** The query schema of an operation (for handlers: `parseOr400(queryOf('…'), request.query)`). */
+export function queryOf(operationId: string): z.ZodObject {
+  const query = operationById(operationId).query;
+  if (query === undefined) throw new Error(`Operation ${operationId} has no query`);
+  return query;
+}
+
+const compiled = operations.map((operation) => {
+  const names: string[] = [];
+  const source = operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { operation, names, pattern: new RegExp(`^${source}$`) };
+});
+
+/**
+ * The operation a request goes to (concrete paths before templated ones, as OpenAPI matches);
+ * `methodMismatch` when the path is known but not with that method (405).
+ */
+export function matchOperation(
+  method: string,
+  path: string,
+):
+  | { operation: OperationDescription; params: Record<string, string> }
+  | { operation: undefined; methodMismatch: boolean } {
+  const normalized = path.replace(/\/+$/, '') || '/';
+  const candidates = compiled
+    .map((c) => ({ ...c, match: c.pattern.exec(normalized) }))
+    .filter((c) => c.match !== null)
+    .sort((a, b) => a.names.length - b.names.length);
+  const found = candidates.find((c) => c.operation.method === method.toUpperCase());
+  if (found === undefined) return { operation: undefined, methodMismatch: candidates.length > 0 };
+  const params: Record<string, string> = {};
+  found.names.forEach((name, i) => {
+    params[name] = found.match?.[i + 1] ?? '';
+  });
+  return { operation: found.operation, params };
+}
