@@ -137,6 +137,36 @@ export class IntrospectionDataStoreDisabled extends InspectorError {
   }
 }
 
+/** Reapply without a body where no data is stored to reapply (400). */
+export class ReapplyNeedsStoredData extends InspectorError {
+  constructor() {
+    super(
+      'Inspector is not configured to store introspection data. Set the [processing]store_data configuration option to change this.',
+    );
+  }
+}
+
+/** The power interface failed Ironic's validation before a managed-boot start (400). */
+export class PowerValidationFailed extends InspectorError {
+  constructor(reason: string) {
+    super(`Failed validation of power interface: ${reason}`);
+  }
+}
+
+/** The ramdisk callback's pre-processing or lookup failures, all of them (400). */
+export class PreprocessingFailed extends InspectorError {
+  constructor(failures: readonly string[]) {
+    super(`The following failures happened during running pre-processing hooks:\n${failures.join('\n')}`);
+  }
+}
+
+/** A failure under processing that is not the caller's (Ironic's, or a bug): upstream's 500. */
+export class UnexpectedProcessingError extends InspectorError {
+  constructor(cause: Error) {
+    super(`Unexpected exception ${cause.name} during processing: ${cause.message}`, 500);
+  }
+}
+
 /** Introspection data that is not a JSON object (upstream wording of the API's body check). */
 export class InvalidIntrospectionData extends InspectorError {
   constructor(got: string) {

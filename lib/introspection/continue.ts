@@ -13,6 +13,8 @@ import {
   InvalidIntrospectionData,
   IronicError,
   IronicUnavailable,
+  PreprocessingFailed,
+  UnexpectedProcessingError,
 } from '#lib/domain/errors.ts';
 import { requireIronic } from '#lib/domain/ironic-calls.ts';
 import { assertIntrospectable, isDeployed, provisionState } from '#lib/domain/provision-states.ts';
@@ -50,8 +52,9 @@ export class ContinueIntrospection {
    * Pre-processing hooks, lookup, then processing on the found node.
    *
    * @throws InvalidIntrospectionData (400) for a body that is not a JSON object
-   * @throws InspectorError 400 with every pre-processing or lookup failure (the node, if found, goes
-   * to `error` with them); 500 "Unexpected exception …" when Ironic fails under processing
+   * @throws PreprocessingFailed (400) with every pre-processing or lookup failure (the node, if
+   * found, goes to `error` with them)
+   * @throws UnexpectedProcessingError (500) when Ironic fails under processing
    */
   async process(body: unknown): Promise<{ uuid: string }> {
     InvalidIntrospectionData.assertObject(body);
@@ -63,9 +66,7 @@ export class ContinueIntrospection {
 
     if (failures.length > 0 || nodeInfo === undefined) {
       if (nodeInfo !== undefined) await this.#failQuietly(nodeInfo, failures.join('\n'));
-      throw new InspectorError(
-        `The following failures happened during running pre-processing hooks:\n${failures.join('\n')}`,
-      );
+      throw new PreprocessingFailed(failures);
     }
     if (nodeInfo.finishedAt !== null) {
       await nodeInfo.releaseLock();
@@ -102,9 +103,9 @@ export class ContinueIntrospection {
         await this.#failQuietly(nodeInfo, err.message);
         throw err;
       }
-      const message = `Unexpected exception ${(err as Error).name} during processing: ${(err as Error).message}`;
-      await this.#failQuietly(nodeInfo, message);
-      throw new InspectorError(message, 500);
+      const unexpected = new UnexpectedProcessingError(err as Error);
+      await this.#failQuietly(nodeInfo, unexpected.message);
+      throw unexpected;
     }
   }
 

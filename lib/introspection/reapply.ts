@@ -10,10 +10,10 @@
  * ```
  */
 import {
-  InspectorError,
   InvalidIntrospectionData,
   NodeLockedError,
   NodeStateInvalidEvent,
+  ReapplyNeedsStoredData,
 } from '#lib/domain/errors.ts';
 import { type JobHandler, type JobOf, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
 import { triggersFsmErrorTransition } from '#lib/node/fsm-decorators.ts';
@@ -60,9 +60,7 @@ export class ReapplyIntrospection {
       if (storing) await nodeCache.storeIntrospectionData(uuid, given, { processed: false });
     } else {
       if (!storing) {
-        throw new InspectorError(
-          'Inspector is not configured to store introspection data. Set the [processing]store_data configuration option to change this.',
-        );
+        throw new ReapplyNeedsStoredData();
       }
       await nodeCache.getIntrospectionData(uuid, { processed: false });
     }

@@ -13,7 +13,7 @@
 
 import { bmcAddresses } from '#lib/domain/bmc-address.ts';
 import { parseBooleanString } from '#lib/domain/booleans.ts';
-import { InspectorError } from '#lib/domain/errors.ts';
+import { InspectorError, PowerValidationFailed } from '#lib/domain/errors.ts';
 import { ironicNode, requireIronic } from '#lib/domain/ironic-calls.ts';
 import { assertIntrospectable } from '#lib/domain/provision-states.ts';
 import { callWithRetries } from '#lib/introspection/ironic-retries.ts';
@@ -128,9 +128,7 @@ export class StartIntrospection {
     if (options.manageBoot) {
       const validation = await ironic.validateNode(node.uuid);
       if (validation.power?.result === false) {
-        throw new InspectorError(
-          `Failed validation of power interface: ${validation.power.reason ?? 'unknown reason'}`,
-        );
+        throw new PowerValidationFailed(validation.power.reason ?? 'unknown reason');
       }
     }
     const bmc = await bmcAddresses(node, { logger, fields: this.#options.ipmiAddressFields });
