@@ -3,9 +3,10 @@ import { defineConfig } from 'vitest/config';
 /** `npm test`: the node cache against DynamoDB Local and s3rver, started by the global setup. */
 export default defineConfig({
   test: {
+    name: 'unit',
     include: ['test/unit/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
-    reporters: ['default', ['./test/support/summary-reporter.ts', { name: 'unit' }]],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // Real services answer in milliseconds, but lease and lock tests wait out real leases.
     testTimeout: 60_000,
     hookTimeout: 90_000,

@@ -7,9 +7,10 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    name: 'ironic',
     include: ['test/ironic/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts', 'test/support/ironic-setup.ts'],
-    reporters: ['default', ['./test/support/summary-reporter.ts', { name: 'ironic' }]],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     // One Ironic serves every file: keep the files from racing on its conductor.
