@@ -218,7 +218,10 @@ describe('NODE_LOCK_WAIT_SECONDS and NODE_LEASE_SECONDS (the node lease)', () =>
       const release = setTimeout(() => void holder.releaseLock(), 1500);
       try {
         const answer = await stack.call('POST', '/v1/continue', { body: callback });
-        expect(answer.status).toBe(409);
+        expect([answer.status, answer.json]).toEqual([
+          409,
+          { error: { message: 'Node is locked, please, retry later' } },
+        ]);
         expect(await statusOf(stack, node.uuid)).toMatchObject({ state: 'waiting', error: null });
       } finally {
         clearTimeout(release);
