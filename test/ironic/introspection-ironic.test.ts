@@ -166,6 +166,19 @@ describe('a start with managed boot, read back from Ironic', () => {
   });
 });
 
+describe('node names', () => {
+  it('a name Ironic refuses as malformed is a 400 with its reason, before anything is recorded', async () => {
+    await withStack({}, async (stack) => {
+      const answer = await stack.call('POST', '/v1/introspection/bad%20name');
+      expect([answer.status, answer.json]).toEqual([
+        400,
+        { error: { message: 'Cannot get node bad name: Expected UUID or name for node: bad name' } },
+      ]);
+      expect((await stack.call('GET', '/v1/introspection')).json).toEqual({ introspection: [] });
+    });
+  });
+});
+
 describe('discovery (NODE_NOT_FOUND_HOOK=enroll)', () => {
   it('a callback from a machine Ironic does not know enrolls it, with its ports and properties', async () => {
     await withStack({ NODE_NOT_FOUND_HOOK: 'enroll' }, async (stack) => {
@@ -327,11 +340,19 @@ describe('authenticating to Ironic (IRONIC_AUTH_TYPE)', () => {
       req.on('end', () => {
         const { SecretId } = JSON.parse(body) as { SecretId: string };
         asked.push(`${String(req.headers['x-amz-target'])} ${SecretId}`);
+        const document =
+          SecretId === 'ironic-binary'
+            ? { SecretBinary: Buffer.from('not text').toString('base64') }
+            : {
+                SecretString: JSON.stringify(
+                  SecretId === 'ironic-wrong' ? { ...credentials(), password: 'wrong' } : credentials(),
+                ),
+              };
         res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1' }).end(
           JSON.stringify({
             ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${SecretId}`,
             Name: SecretId,
-            SecretString: JSON.stringify(credentials()),
+            ...document,
           }),
         );
       });
@@ -357,6 +378,46 @@ describe('authenticating to Ironic (IRONIC_AUTH_TYPE)', () => {
         },
       );
       expect(asked).toEqual(['secretsmanager.GetSecretValue ironic-creds']);
+
+      // Credentials Ironic refuses: its refusal, and the secret is not read again for it (basic
+      // credentials cannot get better by asking twice).
+      asked.length = 0;
+      await withStack(
+        {
+          IRONIC_URL: basicUrl(),
+          IRONIC_AUTH_TYPE: 'http_basic',
+          IRONIC_CREDENTIALS_SECRET_ID: 'ironic-wrong',
+        },
+        async (stack) => {
+          const refused = await stack.call('POST', `/v1/introspection/${nodes[0]?.uuid}?manage_boot=0`);
+          expect(refused.status).toBe(400);
+          expect((refused.json as { error: { message: string } }).error.message).toContain(
+            'Incorrect username or password',
+          );
+        },
+      );
+      expect(asked).toEqual(['secretsmanager.GetSecretValue ironic-wrong']);
+
+      // A secret without a text value cannot hold the document.
+      await withStack(
+        {
+          IRONIC_URL: basicUrl(),
+          IRONIC_AUTH_TYPE: 'http_basic',
+          IRONIC_CREDENTIALS_SECRET_ID: 'ironic-binary',
+        },
+        async (stack) => {
+          const failed = await stack.call('POST', `/v1/introspection/${nodes[0]?.uuid}?manage_boot=0`);
+          // A configuration fault, not the caller's: 500, and the log says what is wrong.
+          expect([failed.status, failed.json]).toEqual([
+            500,
+            { error: { message: 'Internal server error' } },
+          ]);
+          const logged = stack.logger.lines.find((l) => l.message === 'Request failed');
+          expect(String(logged?.extra?.error)).toBe(
+            'ConfigurationError: Invalid configuration: IRONIC_CREDENTIALS_SECRET_ID: ironic-binary has no text value',
+          );
+        },
+      );
     } finally {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved;

@@ -2,7 +2,7 @@
  * Reading a node's BMC address from Ironic's driver_info (upstream's `get_ipmi_address`), without
  * Ironic: which field, URL and bracket forms, `ipmi_bridging`, DNS names (a resolver given to the
  * function stands in for DNS where the answer must be known; `localhost` and `.invalid` use the real
- * one), and the lookup attributes a start records.
+ * one).
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,6 @@ import {
   bmcAddresses,
   bmcHost,
   DEFAULT_IPMI_ADDRESS_FIELDS,
-  ironicLookupAttributes,
 } from '#lib/ironic/bmc-address.ts';
 import { RecordingLogger } from '#test/support/fixture.ts';
 
@@ -133,18 +132,5 @@ describe('bmcAddresses', () => {
     ]);
     // localhost resolves, to loopback only.
     expect(await bmcAddresses(node({ ipmi_address: 'localhost' }), { logger })).toEqual([]);
-  });
-});
-
-describe('ironicLookupAttributes', () => {
-  it('the BMC addresses, and the MACs of the ports in lower case', async () => {
-    const ports = [
-      { uuid: randomUUID(), address: '52:54:00:AA:BB:01', node_uuid: uuid },
-      { uuid: randomUUID(), address: '52:54:00:aa:bb:02', node_uuid: uuid },
-    ];
-    expect(await ironicLookupAttributes(node({ ipmi_address: '192.0.2.10' }), ports)).toEqual({
-      bmc_address: ['192.0.2.10'],
-      mac: ['52:54:00:aa:bb:01', '52:54:00:aa:bb:02'],
-    });
   });
 });
