@@ -148,15 +148,17 @@ describe('the basic authorizer with its htpasswd in Secrets Manager', () => {
     expect(refused.context).toMatchObject({ identityStatus: 'Invalid' });
     expect(fetched).toHaveLength(2);
 
-    // A failed read is not kept: the next request reads again.
+    // A failed read is not kept: the next request reads again. (How often the SDK itself tries the
+    // failed read is its business: the faked clock makes it correct for skew once more.)
     vi.setSystemTime(Date.now() + 5 * 60_000 + 1);
     refuse = true;
     await expect(handler(request(basic('operator', 'secret')))).rejects.toThrow('can’t find it');
+    const afterFailure = fetched.length;
     refuse = false;
     secretText = `operator:${bcrypt.hashSync('secret', 4)}\n`;
     const again = await handler(request(basic('operator', 'secret')));
     expect(again.context).toMatchObject({ identityStatus: 'Confirmed' });
-    expect(fetched).toHaveLength(4);
+    expect(fetched).toHaveLength(afterFailure + 1);
   });
 });
 
