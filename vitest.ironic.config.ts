@@ -20,6 +20,8 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Powertools' development mode, as the local stack sets it: no EMF metric lines on stdout.
+      POWERTOOLS_DEV: 'true',
     },
   },
 });

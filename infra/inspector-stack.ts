@@ -56,7 +56,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb-node-store.ts';
+import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb/table.ts';
 import { type FunctionNetwork, InspectorFunction } from './inspector-function.ts';
 
 /** How API clients authenticate, mapped to upstream's `[DEFAULT]auth_strategy`. */

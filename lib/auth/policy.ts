@@ -13,10 +13,10 @@
  * @example
  * ```ts
  * checkPolicy('keystone', 'introspection:start', { status: 'Confirmed', roles: ['reader'], systemScopeAll: true });
- * // throws InspectorError 403 'Access denied by policy'
+ * // throws AccessDenied (403 'Access denied by policy')
  * ```
  */
-import { InspectorError } from '#lib/errors.ts';
+import { AccessDenied, AuthenticationRequired } from '#lib/domain/errors.ts';
 
 /** How the API authenticates (`[DEFAULT]auth_strategy`, plus AWS IAM). */
 export type AuthStrategy = 'noauth' | 'http_basic' | 'keystone' | 'iam';
@@ -74,7 +74,7 @@ export function authorizerContext(identity: CallerIdentity): Record<string, stri
 /**
  * Enforce the rule for the caller.
  *
- * @throws InspectorError 401 "Authentication required" or 403 "Access denied by policy"
+ * @throws AuthenticationRequired (401) or AccessDenied (403)
  */
 export function checkPolicy(
   strategy: AuthStrategy,
@@ -84,7 +84,7 @@ export function checkPolicy(
   // noauth has no checks; with iam, API Gateway has already verified the SigV4 signature.
   if (rule === 'public' || strategy === 'noauth' || strategy === 'iam') return;
   if (identity === undefined || identity.status !== 'Confirmed') {
-    throw new InspectorError('Authentication required', 401);
+    throw new AuthenticationRequired();
   }
   if (strategy === 'http_basic') return; // upstream: no policy enforcement with HTTP basic
   const has = (role: string) => identity.roles.includes(role);
@@ -92,5 +92,5 @@ export function checkPolicy(
     rule === 'introspection:status'
       ? (has('reader') && identity.systemScopeAll) || has('admin') || has('service')
       : has('admin') || has('service');
-  if (!allowed) throw new InspectorError('Access denied by policy', 403);
+  if (!allowed) throw new AccessDenied();
 }

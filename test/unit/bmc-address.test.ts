@@ -11,7 +11,7 @@ import {
   bmcAddresses,
   bmcHost,
   DEFAULT_IPMI_ADDRESS_FIELDS,
-} from '#lib/ironic/bmc-address.ts';
+} from '#lib/domain/bmc-address.ts';
 import { RecordingLogger } from '#test/support/fixture.ts';
 
 const uuid = randomUUID();

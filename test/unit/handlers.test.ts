@@ -1,73 +1,47 @@
 /**
  * The Lambda entry points as Lambda calls them (`handler(event, context)`, through their middy
- * middlewares and the process's own runtime, logger and metrics): the clean-up on its schedule, the
+ * middlewares, with Powertools' logger and metrics): the clean-up on its schedule, the
  * basic authorizer reading its htpasswd from Secrets Manager (a local stand-in speaking
  * GetSecretValue to the real SDK), and the in-process queue's dead letters.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayRequestAuthorizerEventV2, Context, ScheduledEvent } from 'aws-lambda';
+import type { APIGatewayRequestAuthorizerEventV2, ScheduledEvent } from 'aws-lambda';
 import bcrypt from 'bcryptjs';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createCleanUpHandler } from '#functions/clean-up.ts';
 import { InProcessJobQueue } from '#lib/adapters/in-process-job-queue.ts';
 import { loadConfig } from '#lib/config.ts';
 import type { Job } from '#lib/introspection/jobs.ts';
-import { configureRuntime } from '#lib/runtime.ts';
+import { createRuntime } from '#lib/runtime.ts';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
 import { RecordingLogger, TestClock } from '#test/support/fixture.ts';
 import { freshBmc } from '#test/support/introspection.ts';
-
-function context(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
+import { lambdaContext } from '#test/support/lambda-context.ts';
 
 describe('the clean-up function on its schedule', () => {
   it('times out an introspection whose ramdisk never called back, with the Powertools logger', async () => {
     const ironic = new FakeIronic();
     const clock = new TestClock();
-    const config = loadConfig({
-      NODE_CACHE_TABLE: `handlers-${randomUUID()}`,
-      INTROSPECTION_DATA_BUCKET: inject('introspectionDataBucket'),
-      DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
-      S3_ENDPOINT: inject('s3Endpoint'),
-      INSPECTOR_TIMEOUT: '60',
-      INTROSPECTION_DELAY: '0',
-    });
-    // The process's runtime, as in Lambda: only the settings, Ironic and the clock are the test's.
-    const rt = configureRuntime({ config, ironic, now: clock.now });
-    await createNodeCacheTable(rt.dynamoDb, config.nodeCacheTable);
-    const { handler } = await import('#functions/clean-up.ts');
-    try {
-      const node = ironic.addNode({ driver_info: { ipmi_address: freshBmc() } });
-      await rt.inspector.startIntrospection(node.uuid, { manageBoot: false });
-      const event = { 'detail-type': 'Scheduled Event', source: 'aws.events' } as ScheduledEvent;
-      expect(await handler(event, context('clean-up'))).toEqual({ timedOut: [], dropped: [] });
-      clock.advance(61_000);
-      expect(await handler(event, context('clean-up'))).toEqual({ timedOut: [node.uuid], dropped: [] });
-      const status = await rt.inspector.status(node.uuid);
-      expect([await status.state(), status.error]).toEqual(['error', 'Introspection timeout']);
-      // Ironic no longer has it: the next pass drops it from the cache.
-      ironic.nodes.delete(node.uuid);
-      expect(await handler(event, context('clean-up'))).toEqual({ timedOut: [], dropped: [node.uuid] });
-    } finally {
-      rt.dynamoDb.destroy();
-      rt.s3.destroy();
-    }
+    const config = loadConfig({ INSPECTOR_TIMEOUT: '60', INTROSPECTION_DELAY: '0' });
+    // A runtime as in Lambda (Powertools' logger and metrics), on in-memory stores: only the
+    // settings, Ironic and the clock are the test's.
+    const rt = createRuntime({ config, stores: 'memory', ironic, now: clock.now });
+    rt.localQueue?.consume((job) => rt.useCases.jobs.run(job));
+    const handler = createCleanUpHandler(rt);
+    const node = ironic.addNode({ driver_info: { ipmi_address: freshBmc() } });
+    await rt.useCases.start.start(node.uuid, { manageBoot: false });
+    await rt.localQueue?.idle();
+    const event = { 'detail-type': 'Scheduled Event', source: 'aws.events' } as ScheduledEvent;
+    expect(await handler(event, lambdaContext('clean-up'))).toEqual({ timedOut: [], dropped: [] });
+    clock.advance(61_000);
+    expect(await handler(event, lambdaContext('clean-up'))).toEqual({ timedOut: [node.uuid], dropped: [] });
+    const status = await rt.useCases.reads.status(node.uuid);
+    expect([await status.state(), status.error]).toEqual(['error', 'Introspection timeout']);
+    // Ironic no longer has it: the next pass drops it from the cache.
+    ironic.nodes.delete(node.uuid);
+    expect(await handler(event, lambdaContext('clean-up'))).toEqual({ timedOut: [], dropped: [node.uuid] });
   });
 });
 

@@ -1,12 +1,11 @@
 /**
- * API and Ironic-client settings' non-default behaviour, through the API (real handlers, DynamoDB
- * Local, s3rver): `API_MAX_LIMIT`, `MAX_BODY_BYTES`, `IPMI_ADDRESS_FIELDS` (with the in-memory
+ * API and Ironic-client settings' non-default behaviour, through the API (real handlers, in-memory
+ * stores): `API_MAX_LIMIT`, `MAX_BODY_BYTES`, `IPMI_ADDRESS_FIELDS` (with the in-memory
  * Ironic), and `IRONIC_TIMEOUT_SECONDS` (the real Ironic client against a server that never answers).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
-import { TestClock } from '#test/support/fixture.ts';
 import { freshBmc, freshNics, introspect, statusOf, threeNicCallback } from '#test/support/introspection.ts';
 import { startTestStack, type TestStack } from '#test/support/stack.ts';
 
@@ -83,7 +82,7 @@ describe('MAX_BODY_BYTES', () => {
       const node = ironic.addNode({ driver_info: { ipmi_address: freshBmc() } });
       expect((await stack.call('POST', `/v1/introspection/${node.uuid}?manage_boot=0`)).status).toBe(202);
       const data = { inventory: { padding: 'y'.repeat(2000) } };
-      await stack.runtime.nodeCache.storeIntrospectionData(node.uuid, data, true);
+      await stack.runtime.nodeCache.storeIntrospectionData(node.uuid, data, { processed: true });
       const response = await stack.call('GET', `/v1/introspection/${node.uuid}/data`);
       const size = Buffer.byteLength(JSON.stringify(data));
       expect([response.status, response.json]).toEqual([
@@ -195,7 +194,7 @@ describe('NODE_LOCK_WAIT_SECONDS and NODE_LEASE_SECONDS (the node lease)', () =>
     const node = ironic.addNode({ driver_info: { ipmi_address: bmc } });
     expect((await stack.call('POST', `/v1/introspection/${node.uuid}?manage_boot=0`)).status).toBe(202);
     const holder = stack.runtime.nodeCache.nodeInfo(node.uuid);
-    expect(await holder.acquireLock(false)).toBe(true);
+    expect(await holder.acquireLock({ blocking: false })).toBe(true);
     return { node, holder, callback: threeNicCallback(nics, bmc) };
   }
 
@@ -234,16 +233,14 @@ describe('NODE_LOCK_WAIT_SECONDS and NODE_LEASE_SECONDS (the node lease)', () =>
       ['30', 200],
       ['120', 409],
     ] as const) {
-      const clock = new TestClock();
       const ironic = new FakeIronic();
       const stack = await startTestStack({
         ironic,
         env: { NODE_LEASE_SECONDS: leaseSeconds, NODE_LOCK_WAIT_SECONDS: '0' },
-        overrides: { now: clock.now },
       });
       try {
         const { callback } = await waitingNodeHeldByAnother(stack, ironic); // and never released
-        clock.advance(31_000);
+        stack.clock.advance(31_000);
         const answer = await stack.call('POST', '/v1/continue', { body: callback });
         expect([leaseSeconds, answer.status]).toEqual([leaseSeconds, expected]);
       } finally {

@@ -11,19 +11,16 @@ import { loadConfig } from '#lib/config.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
-/** The settings the schema in lib/config.ts reads (its keys). */
+/** The settings lib/config.ts reads: the environment variable of each `setting(…)` leaf of its tree. */
 function settingNames(): string[] {
   const source = readFileSync(join(root, 'lib/config.ts'), 'utf8');
-  const schema = source.slice(
-    source.indexOf('const schema = z.object({'),
-    source.indexOf('\n});', source.indexOf('const schema')),
-  );
-  return [...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1] as string);
+  const tree = source.slice(source.indexOf('const settings = {'), source.indexOf('} satisfies SettingTree;'));
+  return [...tree.matchAll(/\bsetting\(\s*'([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1] as string);
 }
 
 /** Every test file under test/ (but this one and the configuration's own parsing tests). */
 function testFiles(): Array<{ path: string; text: string }> {
-  return ['unit', 'ironic', 'support']
+  return ['unit', 'contract', 'integration', 'ironic', 'support']
     .flatMap((dir) => readdirSync(join(root, 'test', dir)).map((f) => `test/${dir}/${f}`))
     .filter(
       (p) => p.endsWith('.ts') && !p.endsWith('/settings-config.test.ts') && !p.endsWith('/config.test.ts'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NodeStateInvalidEvent, UndefinedStateError } from '#lib/errors.ts';
-import { EVENTS, nextState, STATES, TRANSITIONS } from '#lib/state-machine.ts';
+import { NodeStateInvalidEvent, UndefinedStateError } from '#lib/domain/errors.ts';
+import { EVENTS, nextState, STATES, TRANSITIONS } from '#lib/domain/state-machine.ts';
 
 /** Spec §2.3, verbatim: the 26 upstream transitions. */
 const UPSTREAM: ReadonlyArray<readonly [string, string, string]> = [
