@@ -1,11 +1,11 @@
 /**
  * What the inspector does when Ironic fails it, through the API and the worker (real handlers,
- * DynamoDB Local, s3rver; the in-memory Ironic answering with Ironic's own errors where a test says
+ * in-memory stores; the in-memory Ironic answering with Ironic's own errors where a test says
  * so): the boot device, the power-off after processing, the power-off of an abort, the clean-up's
  * sync; and lookups that cannot decide.
  */
 import { describe, expect, it } from 'vitest';
-import { IronicError } from '#lib/errors.ts';
+import { IronicError } from '#lib/domain/errors.ts';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
 import { freshBmc, freshNics, introspect, statusOf, threeNicCallback } from '#test/support/introspection.ts';
 import { startTestStack, type TestStack } from '#test/support/stack.ts';
