@@ -11,7 +11,7 @@ import { textImportsPlugin } from './scripts/text-imports.ts';
 export default defineConfig({
   plugins: [textImportsPlugin()], // the dashboard's files, imported as text
   test: {
-    reporters: ['default', ['./test/support/summary-reporter.ts', { name: 'unit' }]],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     env: {
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',

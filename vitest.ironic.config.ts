@@ -9,9 +9,10 @@ import { textImportsPlugin } from './scripts/text-imports.ts';
 export default defineConfig({
   plugins: [textImportsPlugin()], // the dashboard's files, imported as text
   test: {
+    name: 'ironic',
     include: ['test/ironic/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts', 'test/support/ironic-setup.ts'],
-    reporters: ['default', ['./test/support/summary-reporter.ts', { name: 'ironic' }]],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     // One Ironic serves every file: keep the files from racing on its conductor.

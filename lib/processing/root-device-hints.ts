@@ -43,7 +43,8 @@ type Matcher = (disk: InventoryDisk) => boolean;
 
 function sizeMatcher(hint: unknown): Matcher {
   const text = String(hint).trim();
-  const match = /^(==|!=|<=|>=|<|>|<in>)?\s*(.+)$/.exec(text);
+  // `<in>` before `<`, or `<in> 10 20` would read as `<` with the operand `in> 10 20`.
+  const match = /^(<in>|==|!=|<=|>=|<|>)?\s*(.+)$/.exec(text);
   const op = match?.[1] ?? '==';
   const operand = match?.[2] ?? '';
   const numbers = op === '<in>' ? operand.split(/\s+/) : [operand];
