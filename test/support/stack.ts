@@ -10,6 +10,7 @@ import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { RuntimeOptions } from '#lib/runtime.ts';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 import { sampleCallback } from '../../scripts/sample-callback.ts';
+import { FakeIronic } from './fake-ironic.ts';
 import { RecordingLogger, TestClock } from './fixture.ts';
 import { expectMatchesOpenApi } from './openapi.ts';
 
@@ -94,4 +95,25 @@ export async function startTestStack(
 /** The sample inventory's ramdisk callback, for a node with these MACs and BMC address. */
 export async function ramdiskCallback(macs: [string, string], bmc: string): Promise<Record<string, unknown>> {
   return sampleCallback(macs, bmc);
+}
+
+/**
+ * A stack on a fresh fake Ironic with `env` as its settings, stopped after `run` whatever happens.
+ *
+ * @example
+ * ```ts
+ * await withTestStack({ POWER_OFF: 'false' }, async (stack, ironic) => { … });
+ * ```
+ */
+export async function withTestStack(
+  env: Record<string, string>,
+  run: (stack: TestStack, ironic: FakeIronic) => Promise<void>,
+): Promise<void> {
+  const ironic = new FakeIronic();
+  const stack = await startTestStack({ ironic, env });
+  try {
+    await run(stack, ironic);
+  } finally {
+    await stack.stop();
+  }
 }

@@ -6,22 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { IronicError } from '#lib/domain/errors.ts';
-import { FakeIronic } from '#test/support/fake-ironic.ts';
+import type { FakeIronic } from '#test/support/fake-ironic.ts';
 import { freshBmc, freshNics, introspect, statusOf, threeNicCallback } from '#test/support/introspection.ts';
-import { startTestStack, type TestStack } from '#test/support/stack.ts';
-
-async function withStack(
-  env: Record<string, string>,
-  run: (stack: TestStack, ironic: FakeIronic) => Promise<void>,
-): Promise<void> {
-  const ironic = new FakeIronic();
-  const stack = await startTestStack({ ironic, env });
-  try {
-    await run(stack, ironic);
-  } finally {
-    await stack.stop();
-  }
-}
+import { withTestStack as withStack } from '#test/support/stack.ts';
 
 const bmcDown = () => new IronicError(500, 'Failed to connect to the BMC');
 const times = <T>(n: number, make: () => T): T[] => Array.from({ length: n }, make);

@@ -5,7 +5,7 @@
  * test/ironic/introspection-ironic.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { FakeIronic } from '#test/support/fake-ironic.ts';
+import type { FakeIronic } from '#test/support/fake-ironic.ts';
 import {
   freshBmc,
   freshNics,
@@ -14,20 +14,7 @@ import {
   statusOf,
   threeNicCallback,
 } from '#test/support/introspection.ts';
-import { startTestStack, type TestStack } from '#test/support/stack.ts';
-
-async function withStack(
-  env: Record<string, string>,
-  run: (stack: TestStack, ironic: FakeIronic) => Promise<void>,
-): Promise<void> {
-  const ironic = new FakeIronic();
-  const stack = await startTestStack({ ironic, env });
-  try {
-    await run(stack, ironic);
-  } finally {
-    await stack.stop();
-  }
-}
+import { withTestStack as withStack } from '#test/support/stack.ts';
 
 const preprocessingFailure = (line: string) => ({
   error: { message: `The following failures happened during running pre-processing hooks:\n${line}` },

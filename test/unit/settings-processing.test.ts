@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { IronicNode } from '#lib/ports/ironic.ts';
-import { FakeIronic } from '#test/support/fake-ironic.ts';
+import type { FakeIronic } from '#test/support/fake-ironic.ts';
 import {
   freshBmc,
   freshNics,
@@ -19,20 +19,7 @@ import {
   type ThreeNics,
   threeNicCallback,
 } from '#test/support/introspection.ts';
-import { startTestStack, type TestStack } from '#test/support/stack.ts';
-
-async function withStack(
-  env: Record<string, string>,
-  run: (stack: TestStack, ironic: FakeIronic) => Promise<void>,
-): Promise<void> {
-  const ironic = new FakeIronic();
-  const stack = await startTestStack({ ironic, env });
-  try {
-    await run(stack, ironic);
-  } finally {
-    await stack.stop();
-  }
-}
+import { withTestStack as withStack } from '#test/support/stack.ts';
 
 /** A manageable node with a BMC address, `portMacs` as its Ironic ports, and three NICs to report. */
 function addNode(
