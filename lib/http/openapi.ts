@@ -12,13 +12,12 @@
  */
 import { z } from 'zod';
 import {
-  components,
   ERROR_MEANINGS,
-  errorSchema,
   type OperationDescription,
   operations,
   type ResponseDescription,
 } from '#lib/http/api-description.ts';
+import { components, errorSchema } from '#lib/http/api-schemas.ts';
 import {
   MAX_API_VERSION,
   MAX_VERSION_HEADER,
