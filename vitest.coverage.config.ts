@@ -13,6 +13,8 @@ const { projects: testProjects = [], reporters: _unitReporters, ...shared } = un
 const { reporters: _ironicReporters, ...ironic } = ironicConfig.test ?? {};
 
 export default defineConfig({
+  // The dashboard's files imported as text, as in the two configs.
+  plugins: unitConfig.plugins ?? [],
   test: {
     ...shared,
     projects: [
