@@ -23,6 +23,7 @@ export default defineConfig({
         return { ...rest, test: { ...test, sequence: { groupOrder: 0 } } };
       }),
       {
+        plugins: ironicConfig.plugins ?? [],
         test: {
           ...ironic,
           name: 'ironic',
