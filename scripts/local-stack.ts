@@ -5,9 +5,11 @@
  *   HTTP API (payload 2.0) event for the api handler, and its answer back into HTTP;
  * - the worker handler fed by the in-process job queue (as SQS would, one record per delivery);
  * - the clean-up handler on a timer (`CLEAN_UP_PERIOD` seconds, default 60; 0 disables it);
- * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs;
+ * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs (or in-memory
+ *   stores, for fast tests);
  * - the introspection events (what the EventBridge pipe publishes in AWS) from DynamoDB Local's
- *   stream: one line each on stdout, or each POSTed as JSON to `EVENTS_URL`.
+ *   stream (or the in-memory store's changes): one line each on stdout, or each POSTed as JSON to
+ *   `EVENTS_URL`.
  *
  * @example
  * ```ts
@@ -21,6 +23,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
+import { registerTextImports } from './text-imports.ts';
+
+// The api imports the dashboard's files as text, as its esbuild bundle does (tsx needs the hook).
+registerTextImports();
 
 export interface LocalStackOptions {
   /** Port to listen on (0: any free port). Default `PORT` or 5050. */
@@ -29,8 +35,13 @@ export interface LocalStackOptions {
   readonly dataDir?: string;
   /** Settings on top of the environment (same names as in AWS). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Replace parts of the runtime (tests: an in-memory Ironic, a clock). */
-  readonly overrides?: import('#lib/runtime.ts').RuntimeOverrides;
+  /**
+   * `local-services` (the default): DynamoDB Local and s3rver, started here unless the settings give
+   * their endpoints; `memory`: in-memory stores (fast tests; nothing survives the process).
+   */
+  readonly stores?: 'local-services' | 'memory';
+  /** Replace parts of the runtime (tests: an in-memory Ironic, a clock, a logger). */
+  readonly runtime?: Omit<import('#lib/runtime.ts').RuntimeOptions, 'config' | 'stores'>;
   /** Clean-up period in seconds (default `CLEAN_UP_PERIOD` or 60; 0 disables). */
   readonly cleanUpPeriodSeconds?: number;
   /**
@@ -136,8 +147,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const { loadConfig } = await import('#lib/config.ts');
   const baseConfig = loadConfig(env);
+  const inMemory = options.stores === 'memory';
   let services: LocalServices | undefined;
-  if (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined) {
+  if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
     services = await startLocalServices({
       buckets: [baseConfig.introspectionDataBucket],
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
@@ -150,16 +162,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     WORKER_QUEUE_URL: '',
   });
 
-  const { configureRuntime } = await import('#lib/runtime.ts');
-  const { createNodeCacheTable } = await import('#lib/adapters/dynamodb-node-store.ts');
-  const api = await import('../functions/api.ts');
-  const worker = await import('../functions/worker.ts');
-  const cleanUpFunction = await import('../functions/clean-up.ts');
+  const { createRuntime } = await import('#lib/runtime.ts');
+  const { createApiHandler } = await import('../functions/api.ts');
+  const { createWorkerHandler } = await import('../functions/worker.ts');
+  const { cleanUpPass } = await import('../functions/clean-up.ts');
 
-  const rt = configureRuntime({ ...options.overrides, config });
-  await createNodeCacheTable(rt.dynamoDb, config.nodeCacheTable);
-  const events =
-    options.events === false ? undefined : await followEvents(rt, config, options.events ?? env.EVENTS_URL);
+  const rt = createRuntime({ ...options.runtime, config, stores: inMemory ? 'memory' : 'aws' });
+  await rt.createTable();
+  const api = { handler: createApiHandler(rt) };
+  const worker = { handler: createWorkerHandler(rt) };
+  const events = options.events === false ? undefined : await followEvents(rt, options.events);
 
   // The worker, fed as SQS feeds it: one record per delivery; a reported failure is a redelivery.
   rt.localQueue?.consume(async (job) => {
@@ -188,7 +200,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
 
   const { isPublicRoute } = await import('#lib/auth/policy.ts');
-  const { errorResponse } = await import('#lib/http/api.ts');
+  const { errorResponse } = await import('#lib/http/responses.ts');
   // API Gateway's part of authentication: the authorizer runs for protected routes; a missing
   // identity source is API Gateway's own 401, before any function runs.
   const authorizer =
@@ -255,7 +267,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     period > 0
       ? setInterval(() => {
           cleaning = cleaning
-            .then(() => cleanUpFunction.cleanUpPass(rt))
+            .then(() => cleanUpPass(rt))
             .then(() => undefined)
             .catch((err: unknown) => rt.logger.error('Clean-up failed', { error: String(err) }));
         }, period * 1000)
@@ -266,7 +278,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     runtime: rt,
     idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
     eventsDrained: () => events?.drain() ?? Promise.resolve(),
-    cleanUp: () => cleanUpFunction.cleanUpPass(rt),
+    cleanUp: () => cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -274,61 +286,68 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await rt.localQueue?.idle();
       await cleaning;
       await events?.stop();
-      rt.dynamoDb.destroy();
-      rt.s3.destroy();
+      rt.close();
       await services?.stop();
     },
   };
 }
 
 /**
- * Read the table's stream as the stack's EventBridge pipe does and hand each event to `sink`: a
- * function, a URL to POST the EventBridge-shaped event to, or (none) a line on stdout.
+ * Follow the node cache's state changes as the stack's EventBridge pipe does (DynamoDB Local's stream,
+ * or the in-memory store's changes) and hand each event to `sink`: a function, else a POST of the
+ * EventBridge-shaped event to `EVENTS_URL` when set, else a line on stdout.
  */
 async function followEvents(
   rt: import('#lib/runtime.ts').InspectorRuntime,
-  config: import('#lib/config.ts').InspectorConfig,
-  sink: string | ((event: import('#lib/events/state-changed.ts').StateChangedEvent) => void) | undefined,
-) {
-  const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams');
-  const { followStateChanges } = await import('#lib/adapters/dynamodb-stream-events.ts');
+  sink: ((event: import('#lib/events/state-changed.ts').StateChangedEvent) => void) | undefined,
+): Promise<import('#lib/events/state-changed.ts').StateChangeFollower> {
+  const { config } = rt;
   const { eventLine } = await import('#lib/events/state-changed.ts');
+  const { eventsUrl } = config;
+  const onEvent =
+    sink ??
+    (eventsUrl === undefined
+      ? (event: import('#lib/events/state-changed.ts').StateChangedEvent) => console.log(eventLine(event))
+      : async (event: import('#lib/events/state-changed.ts').StateChangedEvent) => {
+          // The envelope an EventBridge rule's target receives.
+          const body = {
+            version: '0',
+            id: randomUUID(),
+            'detail-type': event['detail-type'],
+            source: event.source,
+            account: '000000000000',
+            time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            region: config.region,
+            resources: [],
+            detail: event.detail,
+          };
+          const response = await fetch(eventsUrl, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(5000),
+          });
+          await response.body?.cancel();
+          if (!response.ok) throw new Error(`EVENTS_URL answered ${response.status}`);
+        });
+  const { MemoryNodeStore } = await import('#lib/adapters/memory/node-store.ts');
+  if (rt.stores.nodes instanceof MemoryNodeStore) {
+    const { followMemoryStateChanges } = await import('#lib/adapters/memory/state-changes.ts');
+    return followMemoryStateChanges({ nodes: rt.stores.nodes, logger: rt.logger, onEvent });
+  }
+  if (rt.clients === undefined) return { drain: async () => {}, stop: async () => {} };
+  const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams');
+  const { followStateChanges } = await import('#lib/adapters/dynamodb/stream-events.ts');
   const streams = new DynamoDBStreamsClient({
     region: config.region,
     ...(config.dynamoDbEndpoint === undefined ? {} : { endpoint: config.dynamoDbEndpoint }),
   });
   const follower = await followStateChanges({
-    dynamoDb: rt.dynamoDb,
+    dynamoDb: rt.clients.dynamoDb,
     streams,
     tableName: config.nodeCacheTable,
     logger: rt.logger,
-    onEvent:
-      typeof sink === 'function'
-        ? sink
-        : sink === undefined || sink === ''
-          ? (event) => console.log(eventLine(event))
-          : async (event) => {
-              // The envelope an EventBridge rule's target receives.
-              const body = {
-                version: '0',
-                id: randomUUID(),
-                'detail-type': event['detail-type'],
-                source: event.source,
-                account: '000000000000',
-                time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-                region: config.region,
-                resources: [],
-                detail: event.detail,
-              };
-              const response = await fetch(sink, {
-                method: 'POST',
-                headers: { 'Content-Type': 'application/json' },
-                body: JSON.stringify(body),
-                signal: AbortSignal.timeout(5000),
-              });
-              await response.body?.cancel();
-              if (!response.ok) throw new Error(`EVENTS_URL answered ${response.status}`);
-            },
+    onEvent,
   });
   return {
     drain: () => follower.drain(),

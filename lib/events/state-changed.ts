@@ -26,7 +26,7 @@ export const DETAIL_TYPE = 'Introspection State Changed';
 
 /** The node record attribute (a map) holding the state change its write made. */
 export const TRANSITION_ATTRIBUTE = 'transition';
-/** The node record's sort key (`lib/adapters/dynamodb-node-store.ts`). */
+/** The node record's sort key (`lib/adapters/dynamodb/items.ts`). */
 export const NODE_RECORD_SORT_KEY = 'RECORD';
 
 /** The event's `detail`: strings only, `""` where there is none (a pipe's template cannot write null). */
@@ -162,6 +162,31 @@ export function stateChangedEvent(streamRecord: unknown): StateChangedEvent | un
   ) as IntrospectionStateChanged;
   return { source: EVENT_SOURCE, 'detail-type': DETAIL_TYPE, detail };
 }
+
+/**
+ * The event of a state change stored in memory (the in-memory node store's stand-in for the stream):
+ * the record version's image as the stream would carry it, through the same filter and template.
+ */
+export function transitionEvent(uuid: string, transition: StateTransition): StateChangedEvent | undefined {
+  const stored = Object.entries(storedTransition(transition)).map(([name, value]) => [name, { S: value }]);
+  return stateChangedEvent({
+    eventName: 'MODIFY',
+    dynamodb: {
+      Keys: { sk: { S: NODE_RECORD_SORT_KEY } },
+      NewImage: { uuid: { S: uuid }, [TRANSITION_ATTRIBUTE]: { M: Object.fromEntries(stored) } },
+    },
+  });
+}
+
+/** Reads the state changes of a node store as they are written, and hands on their events. */
+export interface StateChangeFollower {
+  /** Resolves once every change written before the call has been handed on. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Where a follower hands each event; a throw is logged and the event is not retried. */
+export type StateChangedEventSink = (event: StateChangedEvent) => Promise<void> | void;
 
 /** One log line for an event (the local stack prints these). */
 export function eventLine(event: StateChangedEvent): string {

@@ -22,7 +22,7 @@ import {
   basicCredentialsSchema,
   keystoneAuth,
   keystoneCredentialsSchema,
-} from '#lib/ironic/auth.ts';
+} from '#lib/adapters/ironic/auth.ts';
 
 export type AgentAuthMode = 'none' | 'http_basic' | 'keystone';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IronicUnavailable } from '#lib/errors.ts';
+import { IronicUnavailable } from '#lib/domain/errors.ts';
 import { canonicalBody, entityTag, ifNoneMatchHits, pxeFilter } from '#lib/pxe-filter/pxe-filter.ts';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
 import { ramdiskCallback, startTestStack, type TestStack } from '#test/support/stack.ts';
