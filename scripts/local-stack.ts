@@ -239,6 +239,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return api.handler(event, lambdaContext('api'));
   }
 
+  // Once stopping, every answer closes its connection: a client polling on a kept-alive connection
+  // (the PXE filter agent) would otherwise keep the server from ever finishing its close.
+  let stopping = false;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const { text, tooLarge } = await readBody(req);
@@ -246,7 +249,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ? errorResponse(413, 'Request body is larger than the API can carry')
         : await viaApiGateway(apiGatewayEvent(req, text));
       const body = Buffer.from(response.body ?? '', 'utf8');
-      res.writeHead(response.statusCode ?? 200, { ...response.headers, 'Content-Length': body.length });
+      res.writeHead(response.statusCode ?? 200, {
+        ...response.headers,
+        'Content-Length': body.length,
+        ...(stopping ? { Connection: 'close' } : {}),
+      });
       res.end(body);
     })().catch((err: unknown) => {
       rt.logger.error('Local HTTP adapter failed', { error: String(err) });
@@ -281,8 +288,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanUp: () => cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
       await rt.localQueue?.idle();
       await cleaning;
       await events?.stop();

@@ -89,7 +89,7 @@ describe('the PXE filter with dnsmasq', () => {
 
   beforeAll(async () => {
     network = await startDhcpNetwork(hostsdir);
-    stack = await startTestStack({ env: { IRONIC_URL: inject('ironicUrl') } });
+    stack = await startTestStack({ stores: 'local-services', env: { IRONIC_URL: inject('ironicUrl') } });
   });
   afterAll(async () => {
     await agent?.stop();

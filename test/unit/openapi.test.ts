@@ -241,6 +241,12 @@ describe('every operation answers as documented', () => {
       200,
     );
     expect((await stack.call('GET', '/dashboard/api/nodes')).status).toBe(400);
+    const filter = await stack.call('GET', '/v1/pxe-filter');
+    expect(filter.status).toBe(200);
+    const etag = filter.headers.get('etag') ?? '';
+    expect((await stack.call('GET', '/v1/pxe-filter', { headers: { 'If-None-Match': etag } })).status).toBe(
+      304,
+    );
 
     // Wrong methods and unknown paths: the router's errors, in the inspector's format.
     expect((await stack.call('DELETE', '/v1/introspection')).status).toBe(405);
