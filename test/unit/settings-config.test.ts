@@ -31,7 +31,7 @@ function testFiles(): Array<{ path: string; text: string }> {
 describe('every setting', () => {
   it('is set by a test other than the configuration tests', () => {
     const names = settingNames();
-    expect(names).toHaveLength(35);
+    expect(names).toHaveLength(36);
     const files = testFiles();
     // Set as an environment entry (`NAME: '…'`, `NAME=…`), not merely named in a title.
     const unset = names.filter(
@@ -71,6 +71,7 @@ describe('values read into the configuration', () => {
       PCI_DEVICES_ALIASES: '[{"vendor_id": "8086", "product_id": "1572", "name": "x710"}]',
       WORKER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
       S3_ENDPOINT: 'http://127.0.0.1:4569',
+      EVENTS_URL: 'http://127.0.0.1:8088/events',
       AWS_REGION: 'eu-west-1',
     });
     expect(config).toMatchObject({
@@ -90,6 +91,7 @@ describe('values read into the configuration', () => {
       maxBodyBytes: 2048,
       workerQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
       s3Endpoint: 'http://127.0.0.1:4569',
+      eventsUrl: 'http://127.0.0.1:8088/events',
       region: 'eu-west-1',
       processing: {
         hooks: ['scheduler', 'ramdisk_error'],
@@ -111,6 +113,7 @@ describe('values read into the configuration', () => {
 
   it.each([
     ['IRONIC_URL', 'ironic'],
+    ['EVENTS_URL', 'not a url'],
     ['IRONIC_AUTH_TYPE', 'token'],
     ['IRONIC_TIMEOUT_SECONDS', '0'],
     ['UPDATE_PXE_ENABLED', 'yes'],
