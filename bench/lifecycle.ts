@@ -34,12 +34,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
 import { loadConfig } from '#lib/config.ts';
-import { newRowId } from '#lib/lookup-attributes.ts';
+import { newRowId } from '#lib/domain/lookup-attributes.ts';
+import type { IntrospectionState } from '#lib/domain/state-machine.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
 import type { NodeRecord, NodeStore } from '#lib/ports/node-store.ts';
-import type { IntrospectionState } from '#lib/state-machine.ts';
+import { createRuntime } from '#lib/runtime.ts';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from '../scripts/local-services.ts';
 import { sampleCallback } from '../scripts/sample-callback.ts';
 import { summariseProfile } from './support/cpu-profile.ts';
@@ -123,16 +123,16 @@ async function startStack(logging: boolean, ironicUrl: string, services: LocalSe
       }),
     ]);
   const ready = await next<{ url: string }>('ready');
-  const direct: NodeCacheRuntime = createNodeCacheFromConfig(
-    loadConfig({
+  const direct = createRuntime({
+    config: loadConfig({
       NODE_CACHE_TABLE: table,
       INTROSPECTION_DATA_BUCKET: BUCKET,
       DYNAMODB_ENDPOINT: services.dynamoDbEndpoint,
       S3_ENDPOINT: services.s3Endpoint,
     }),
-    silentLogger,
-    { ironic: null },
-  );
+    logger: silentLogger,
+    ironic: null,
+  });
   const request = <T>(type: string, extra: Record<string, unknown> = {}) => {
     const answer = next<T>(type);
     child.send({ type, ...extra });
@@ -142,7 +142,7 @@ async function startStack(logging: boolean, ironicUrl: string, services: LocalSe
     logging,
     url: ready.url,
     pid: child.pid as number,
-    store: direct.deps.nodes,
+    store: direct.stores.nodes,
     request,
     usage: () => request('usage'),
     counts: () => request('counts'),
@@ -154,8 +154,7 @@ async function startStack(logging: boolean, ironicUrl: string, services: LocalSe
     async stop() {
       if (child.exitCode === null) child.send({ type: 'stop' });
       await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
-      direct.dynamoDb.destroy();
-      direct.s3.destroy();
+      direct.close();
     },
   };
 }

@@ -1,247 +1,69 @@
 /**
- * The api function: every v1 route behind API Gateway (HTTP API, payload 2.0). Thin: parse the
- * request with zod, call the inspector in `lib/`, map the result or the error to the inspector's
- * HTTP answer. It answers synchronously and leaves nothing running: slow work is a job for the worker.
+ * The api function: every v1 route behind API Gateway (HTTP API, payload 2.0), as a middy chain of
+ * small middlewares around the route table (`lib/http/`). It answers synchronously and leaves nothing
+ * running: slow work is a job for the worker.
  *
- * Small and fast to start: the runtime (node cache, Ironic client, AWS SDK clients) is a separate
- * chunk loaded by the first route that needs it; `GET /`, `GET /v1` and every answer found before
- * routing (400, 404, 405, 406, 413) never load it.
+ * Small and fast to start: the runtime (node cache, Ironic client, AWS SDK clients) is a chunk of its
+ * own (code splitting, `infra/bundling.ts`), loaded by the first route that needs the use cases;
+ * `GET /`, `GET /v1`, the dashboard's files and every answer found before routing (400, 404, 405,
+ * 406, 413) never load it.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { checkPolicy, type PolicyRule } from '#lib/auth/policy.ts';
-import { config } from '#lib/config.ts';
-import { InspectorError } from '#lib/errors.ts';
+import { type InspectorConfig, config as processConfig } from '#lib/config.ts';
 import {
-  type ApiRequest,
-  type ApiResponse,
-  checkApiVersion,
-  errorResponse,
-  json,
-  jsonBody,
-  listQuery,
-  MAX_API_VERSION,
-  METHOD_NOT_ALLOWED_MESSAGE,
-  manageBootQuery,
-  NOT_FOUND_MESSAGE,
-  parseOr400,
-  requestFromEvent,
-  responseForError,
-  statusBody,
-} from '#lib/http/api.ts';
-import { logger, powertoolsLogger, powertoolsMetrics } from '#lib/observability.ts';
+  type ApiContext,
+  apiRequest,
+  apiVersion,
+  bodyLimit,
+  dispatch,
+  errorMapping,
+  type LazyRouteContext,
+  policy,
+  routing,
+} from '#lib/http/middlewares.ts';
+import type { ApiResponse } from '#lib/http/responses.ts';
+import { ROUTES, type RouteContext } from '#lib/http/routes.ts';
+import { lambdaHandler, lazyHandler } from '#lib/lambda.ts';
+import { powertoolsLogger, logger as processLogger } from '#lib/observability.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 import type { InspectorRuntime } from '#lib/runtime.ts';
 
-type RouteHandler = (request: ApiRequest, params: string[], rt: InspectorRuntime) => Promise<ApiResponse>;
-
-interface RouteMatch {
-  readonly method: string;
-  readonly pattern: RegExp;
-  /** Upstream's policy rule for the route. */
-  readonly rule: PolicyRule;
+function apiHandler(config: InspectorConfig, logger: Logger, app: RouteContext | LazyRouteContext) {
+  const appendKeys = (keys: Record<string, string>) => powertoolsLogger.appendKeys(keys);
+  return lambdaHandler<APIGatewayProxyEventV2, ApiResponse, ApiContext>(dispatch(app, { appendKeys }), [
+    errorMapping({ debug: config.debug, logger }),
+    apiRequest({ appendKeys }),
+    bodyLimit({ maxBytes: config.maxBodyBytes }),
+    apiVersion(),
+    routing(ROUTES),
+    policy({ strategy: config.apiAuthStrategy }),
+  ]);
 }
 
-/** A route that needs the node cache, Ironic or the queue. */
-interface Route extends RouteMatch {
-  readonly handle: RouteHandler;
+/** The api handler on a runtime (the local stack and the tests pass theirs). */
+export function createApiHandler(rt: InspectorRuntime) {
+  return apiHandler(rt.config, rt.logger, rt);
 }
 
-/** A route answered without the runtime (it is not loaded for it). */
-interface StaticRoute extends RouteMatch {
-  readonly respond: (request: ApiRequest, params: string[]) => Promise<ApiResponse>;
-}
-
-/** The runtime, loaded (a chunk of its own) and built by the first route that needs it. */
-async function loadRuntime(): Promise<InspectorRuntime> {
-  return (await import('#lib/runtime.ts')).runtime();
-}
-
-const ACCEPTED = () => json(202, {});
-
-const routes: (Route | StaticRoute)[] = [
-  {
-    method: 'GET',
-    pattern: /^\/$/,
-    rule: 'public',
-    respond: async (request) =>
-      json(200, {
-        versions: [
-          { id: MAX_API_VERSION, links: [{ href: `${request.root}/v1`, rel: 'self' }], status: 'CURRENT' },
-        ],
-      }),
-  },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/continue$/,
-    rule: 'public',
-    handle: async (request, _params, rt) =>
-      json(200, await rt.inspector.continueIntrospection(continueBody(request))),
-  },
-  {
-    method: 'GET',
-    pattern: /^\/v1\/introspection$/,
-    rule: 'introspection:status',
-    handle: async (request, _params, rt) => {
-      const query = parseOr400(listQuery(rt.config.apiMaxLimit), request.query);
-      const nodes = await rt.inspector.list({
-        limit: query.limit,
-        ...(query.marker !== undefined ? { marker: query.marker } : {}),
-        ...(query.state !== undefined ? { state: query.state } : {}),
-      });
-      const introspection = await Promise.all(
-        nodes.map(async (n) => statusBody(n, await n.state(), request.root)),
+/** The process's runtime, loaded (a chunk of its own) and built when a route first needs it. */
+function lazyRuntime(config: InspectorConfig): LazyRouteContext {
+  let loading: Promise<RouteContext> | undefined;
+  return {
+    config,
+    load() {
+      loading ??= import('#lib/runtime.ts').then(
+        ({ runtime }) => runtime(),
+        (err: unknown) => {
+          loading = undefined; // a failed load is tried again by the next request
+          throw err;
+        },
       );
-      return json(200, { introspection });
+      return loading;
     },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/introspection\/([^/]+)$/,
-    rule: 'introspection:start',
-    handle: async (request, [nodeId], rt) => {
-      const manageBoot = parseOr400(manageBootQuery, request.query.manage_boot);
-      if (manageBoot && !rt.config.canManageBoot) {
-        throw new InspectorError(
-          'Managed boot is requested, but this installation cannot manage boot ((can_manage_boot set to False)',
-        );
-      }
-      await rt.inspector.startIntrospection(nodeId as string, { manageBoot });
-      return ACCEPTED();
-    },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/v1\/introspection\/([^/]+)$/,
-    rule: 'introspection:status',
-    handle: async (request, [nodeId], rt) => {
-      const nodeInfo = await rt.inspector.status(nodeId as string);
-      return json(200, statusBody(nodeInfo, await nodeInfo.state(), request.root));
-    },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/introspection\/([^/]+)\/abort$/,
-    rule: 'introspection:abort',
-    handle: async (_request, [nodeId], rt) => {
-      await rt.inspector.abort(nodeId as string);
-      return ACCEPTED();
-    },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/v1\/introspection\/([^/]+)\/data$/,
-    rule: 'introspection:data',
-    handle: async (_request, [nodeId], rt) =>
-      json(200, await rt.inspector.introspectionData(nodeId as string, true)),
-  },
-  {
-    method: 'GET',
-    pattern: /^\/v1\/introspection\/([^/]+)\/data\/unprocessed$/,
-    rule: 'introspection:data',
-    handle: async (_request, [nodeId], rt) =>
-      json(200, await rt.inspector.introspectionData(nodeId as string, false)),
-  },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/introspection\/([^/]+)\/data\/unprocessed$/,
-    rule: 'introspection:reapply',
-    handle: async (request, [nodeId], rt) => {
-      await rt.inspector.reapply(nodeId as string, jsonBody(request));
-      return ACCEPTED();
-    },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/([^/]+)$/,
-    rule: 'public',
-    respond: async (request, [version]) => {
-      if (version !== 'v1') throw new InspectorError(`Version ${version} not found.`, 404);
-      const resources = ['continue', 'introspection'].map((name) => ({
-        links: [{ href: `${request.root}/v1/${name}`, rel: 'self' }],
-        name,
-      }));
-      return json(200, { resources });
-    },
-  },
-];
-
-/** The ramdisk's body: JSON whatever the Content-Type; not an object is 400 (in the inspector). */
-function continueBody(request: ApiRequest): unknown {
-  const body = jsonBody(request);
-  return body === undefined ? null : body;
+  };
 }
 
-/**
- * Answer one request (the handler below wraps it in middy). `given`: the runtime to use (tests);
- * otherwise the process's, loaded when a route needs it, and its settings before that.
- */
-export async function answer(event: APIGatewayProxyEventV2, given?: InspectorRuntime): Promise<ApiResponse> {
-  const settings = given?.config ?? config();
-  let request: ApiRequest;
-  try {
-    request = requestFromEvent(event);
-    powertoolsLogger.appendKeys({ requestId: request.requestId });
-    if (request.body !== undefined && Buffer.byteLength(request.body) > settings.maxBodyBytes) {
-      return errorResponse(
-        413,
-        `Request body of ${Buffer.byteLength(request.body)} bytes is larger than the API can carry (${settings.maxBodyBytes} bytes)`,
-      );
-    }
-    checkApiVersion(request.headers);
-  } catch (err) {
-    return responseForError(err, settings.debug);
-  }
-  let methodMismatch = false;
-  for (const route of routes) {
-    const match = route.pattern.exec(request.path);
-    if (match === null) continue;
-    if (route.method !== request.method) {
-      methodMismatch = true;
-      continue;
-    }
-    let rt = given;
-    try {
-      checkPolicy(settings.apiAuthStrategy, route.rule, request.identity);
-      let params: string[];
-      try {
-        params = match.slice(1).map((p) => decodeURIComponent(p));
-      } catch {
-        return errorResponse(404, NOT_FOUND_MESSAGE); // malformed percent-encoding names nothing
-      }
-      if (params[0] !== undefined) powertoolsLogger.appendKeys({ node: params[0] });
-      let response: ApiResponse;
-      if ('respond' in route) {
-        response = await route.respond(request, params);
-      } else {
-        rt ??= await loadRuntime();
-        response = await route.handle(request, params, rt);
-      }
-      if (Buffer.byteLength(response.body) > settings.maxBodyBytes) {
-        return errorResponse(
-          413,
-          `Response body of ${Buffer.byteLength(response.body)} bytes is larger than the API can carry (${settings.maxBodyBytes} bytes)`,
-        );
-      }
-      return response;
-    } catch (err) {
-      if (!(err instanceof InspectorError) || err.httpStatus >= 500) {
-        (rt?.logger ?? logger).error('Request failed', {
-          path: request.path,
-          method: request.method,
-          error: String(err),
-        });
-      }
-      return responseForError(err, settings.debug);
-    }
-  }
-  return methodMismatch
-    ? errorResponse(405, METHOD_NOT_ALLOWED_MESSAGE)
-    : errorResponse(404, NOT_FOUND_MESSAGE);
-}
-
-export const handler = middy<APIGatewayProxyEventV2, ApiResponse>({ timeoutEarlyInMillis: 0 })
-  .use(injectLambdaContext(powertoolsLogger, { resetKeys: true }))
-  .use(logMetrics(powertoolsMetrics))
-  .handler((event) => answer(event));
+export const handler = lazyHandler(() => {
+  const config = processConfig();
+  return apiHandler(config, processLogger, lazyRuntime(config));
+});

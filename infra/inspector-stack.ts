@@ -1,7 +1,8 @@
 /**
  * The whole Serverless Inspector in one stack: the node cache table, the introspection data bucket,
  * the v1 API on API Gateway (HTTP API), the api/worker/clean-up functions, the worker's queue with its
- * dead-letter queue, the clean-up schedule, alarms, and the API's authentication.
+ * dead-letter queue, the clean-up schedule, alarms, the API's authentication, and the introspection
+ * events (the table's stream through an EventBridge pipe onto the stack's event bus).
  *
  * Secure defaults spelled out once: on-demand billing, point-in-time recovery, deletion protection,
  * encryption everywhere, blocked public access, TLS-only bucket and queues, versioning with a lifecycle
@@ -43,7 +44,14 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  ProjectionType,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -56,8 +64,9 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb-node-store.ts';
+import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb/table.ts';
 import { type FunctionNetwork, InspectorFunction } from './inspector-function.ts';
+import { IntrospectionEvents } from './introspection-events.ts';
 
 /** How API clients authenticate, mapped to upstream's `[DEFAULT]auth_strategy`. */
 export type ApiAuthMode = 'noauth' | 'http_basic' | 'keystone' | 'iam';
@@ -168,6 +177,7 @@ export class ServerlessInspectorStack extends Stack {
   readonly worker: InspectorFunction;
   readonly cleanUp: InspectorFunction;
   readonly authorizer: InspectorFunction | undefined;
+  readonly events: IntrospectionEvents;
 
   constructor(scope: Construct, id: string, props: ServerlessInspectorProps) {
     super(scope, id, props);
@@ -185,6 +195,7 @@ export class ServerlessInspectorStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: protect,
       timeToLiveAttribute: schema.timeToLiveAttribute,
+      dynamoStream: StreamViewType[schema.streamViewType],
       removalPolicy: removal,
       globalSecondaryIndexes: schema.indexes.map((index) => ({
         indexName: index.name,
@@ -483,6 +494,7 @@ export class ServerlessInspectorStack extends Stack {
       [HttpMethod.GET, '/'],
       [HttpMethod.GET, '/{version}'],
       [HttpMethod.POST, '/v1/continue'],
+      [HttpMethod.GET, '/dashboard/{file}'], // the dashboard's static files: the page asks for credentials
     ];
     for (const [method, path] of publicRoutes) {
       this.httpApi.addRoutes({ path, methods: [method], integration, authorizer: new HttpNoneAuthorizer() });
@@ -493,11 +505,26 @@ export class ServerlessInspectorStack extends Stack {
       reason:
         auth === 'noauth'
           ? 'auth: noauth was chosen (development only; synth warns).'
-          : 'GET /, GET /{version} and POST /v1/continue are public as in ironic-inspector: version discovery, and the ramdisk callback, which has no credentials to offer. Every other route has the authorizer.',
+          : "GET /, GET /{version} and POST /v1/continue are public as in ironic-inspector: version discovery, and the ramdisk callback, which has no credentials to offer. GET /dashboard/{file} serves the dashboard's static files, which hold no data (the page asks for credentials and the API applies the policy). Every other route has the authorizer.",
+    });
+
+    this.events = new IntrospectionEvents(this, 'IntrospectionEvents', {
+      table: this.table,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     });
 
     // ---- alarms -----------------------------------------------------------------------------------
     const alarms: Alarm[] = [
+      new Alarm(this, 'EventDeadLettersAlarm', {
+        alarmDescription: 'Introspection events the pipe could not deliver wait in its dead-letter queue',
+        metric: this.events.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
       new Alarm(this, 'DeadLettersAlarm', {
         alarmDescription: 'Worker jobs failed every delivery and wait in the dead-letter queue',
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
@@ -558,5 +585,10 @@ export class ServerlessInspectorStack extends Stack {
     new CfnOutput(this, 'IntrospectionDataBucket', { value: this.bucket.bucketName });
     new CfnOutput(this, 'WorkerDeadLetterQueue', { value: this.deadLetterQueue.queueUrl });
     if (ironicSecret) new CfnOutput(this, 'IronicCredentialsSecret', { value: ironicSecret.secretArn });
+    new CfnOutput(this, 'IntrospectionEventBus', {
+      value: this.events.bus.eventBusName,
+      description: 'Introspection State Changed events (rules go on this bus)',
+    });
+    new CfnOutput(this, 'IntrospectionEventBusArn', { value: this.events.bus.eventBusArn });
   }
 }

@@ -5,7 +5,11 @@
  *   HTTP API (payload 2.0) event for the api handler, and its answer back into HTTP;
  * - the worker handler fed by the in-process job queue (as SQS would, one record per delivery);
  * - the clean-up handler on a timer (`CLEAN_UP_PERIOD` seconds, default 60; 0 disables it);
- * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs.
+ * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs (or in-memory
+ *   stores, for fast tests);
+ * - the introspection events (what the EventBridge pipe publishes in AWS) from DynamoDB Local's
+ *   stream (or the in-memory store's changes): one line each on stdout, or each POSTed as JSON to
+ *   `EVENTS_URL`.
  *
  * @example
  * ```ts
@@ -19,6 +23,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
+import { registerTextImports } from './text-imports.ts';
+
+// The api imports the dashboard's files as text, as its esbuild bundle does (tsx needs the hook).
+registerTextImports();
 
 export interface LocalStackOptions {
   /** Port to listen on (0: any free port). Default `PORT` or 5050. */
@@ -27,10 +35,20 @@ export interface LocalStackOptions {
   readonly dataDir?: string;
   /** Settings on top of the environment (same names as in AWS). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Replace parts of the runtime (tests: an in-memory Ironic, a clock). */
-  readonly overrides?: import('#lib/runtime.ts').RuntimeOverrides;
+  /**
+   * `local-services` (the default): DynamoDB Local and s3rver, started here unless the settings give
+   * their endpoints; `memory`: in-memory stores (fast tests; nothing survives the process).
+   */
+  readonly stores?: 'local-services' | 'memory';
+  /** Replace parts of the runtime (tests: an in-memory Ironic, a clock, a logger). */
+  readonly runtime?: Omit<import('#lib/runtime.ts').RuntimeOptions, 'config' | 'stores'>;
   /** Clean-up period in seconds (default `CLEAN_UP_PERIOD` or 60; 0 disables). */
   readonly cleanUpPeriodSeconds?: number;
+  /**
+   * Where introspection events go: a function (tests), `false` for nowhere (no stream reading), or
+   * by default a line on stdout each, or a POST to `EVENTS_URL` when that is set.
+   */
+  readonly events?: false | ((event: import('#lib/events/state-changed.ts').StateChangedEvent) => void);
 }
 
 export interface LocalStack {
@@ -38,6 +56,8 @@ export interface LocalStack {
   readonly runtime: import('#lib/runtime.ts').InspectorRuntime;
   /** Resolves once no worker job is queued or running. */
   idle(): Promise<void>;
+  /** Resolves once the events of everything written so far are handed on. */
+  eventsDrained(): Promise<void>;
   /** Run one clean-up pass now. */
   cleanUp(): Promise<{ timedOut: string[]; dropped: string[] }>;
   stop(): Promise<void>;
@@ -128,8 +148,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const { loadConfig } = await import('#lib/config.ts');
   const baseConfig = loadConfig(env);
+  const inMemory = options.stores === 'memory';
   let services: LocalServices | undefined;
-  if (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined) {
+  if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
     services = await startLocalServices({
       buckets: [baseConfig.introspectionDataBucket],
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
@@ -142,14 +163,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     WORKER_QUEUE_URL: '',
   });
 
-  const { configureRuntime } = await import('#lib/runtime.ts');
-  const { createNodeCacheTable } = await import('#lib/adapters/dynamodb-node-store.ts');
-  const api = await import('../functions/api.ts');
-  const worker = await import('../functions/worker.ts');
-  const cleanUpFunction = await import('../functions/clean-up.ts');
+  const { createRuntime } = await import('#lib/runtime.ts');
+  const { createApiHandler } = await import('../functions/api.ts');
+  const { createWorkerHandler } = await import('../functions/worker.ts');
+  const { cleanUpPass } = await import('../functions/clean-up.ts');
 
-  const rt = configureRuntime({ ...options.overrides, config });
-  await createNodeCacheTable(rt.dynamoDb, config.nodeCacheTable);
+  const rt = createRuntime({ ...options.runtime, config, stores: inMemory ? 'memory' : 'aws' });
+  await rt.createTable();
+  const api = { handler: createApiHandler(rt) };
+  const worker = { handler: createWorkerHandler(rt) };
+  const events = options.events === false ? undefined : await followEvents(rt, options.events);
 
   // The worker, fed as SQS feeds it: one record per delivery; a reported failure is a redelivery.
   rt.localQueue?.consume(async (job) => {
@@ -178,7 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
 
   const { isPublicRoute } = await import('#lib/auth/policy.ts');
-  const { errorResponse } = await import('#lib/http/api.ts');
+  const { errorResponse } = await import('#lib/http/responses.ts');
   // API Gateway's part of authentication: the authorizer runs for protected routes; a missing
   // identity source is API Gateway's own 401, before any function runs.
   const authorizer =
@@ -217,6 +240,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return api.handler(event, lambdaContext('api'));
   }
 
+  // Once stopping, every answer closes its connection: a client polling on a kept-alive connection
+  // (the PXE filter agent) would otherwise keep the server from ever finishing its close.
+  let stopping = false;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const { text, tooLarge } = await readBody(req);
@@ -224,7 +250,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ? errorResponse(413, 'Request body is larger than the API can carry')
         : await viaApiGateway(apiGatewayEvent(req, text));
       const body = Buffer.from(response.body ?? '', 'utf8');
-      res.writeHead(response.statusCode ?? 200, { ...response.headers, 'Content-Length': body.length });
+      res.writeHead(response.statusCode ?? 200, {
+        ...response.headers,
+        'Content-Length': body.length,
+        ...(stopping ? { Connection: 'close' } : {}),
+      });
       res.end(body);
     })().catch((err: unknown) => {
       rt.logger.error('Local HTTP adapter failed', { error: String(err) });
@@ -245,7 +275,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     period > 0
       ? setInterval(() => {
           cleaning = cleaning
-            .then(() => cleanUpFunction.cleanUpPass(rt))
+            .then(() => cleanUpPass(rt))
             .then(() => undefined)
             .catch((err: unknown) => rt.logger.error('Clean-up failed', { error: String(err) }));
         }, period * 1000)
@@ -255,16 +285,85 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     url,
     runtime: rt,
     idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
-    cleanUp: () => cleanUpFunction.cleanUpPass(rt),
+    eventsDrained: () => events?.drain() ?? Promise.resolve(),
+    cleanUp: () => cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
       await rt.localQueue?.idle();
       await cleaning;
-      rt.dynamoDb.destroy();
-      rt.s3.destroy();
+      await events?.stop();
+      rt.close();
       await services?.stop();
+    },
+  };
+}
+
+/**
+ * Follow the node cache's state changes as the stack's EventBridge pipe does (DynamoDB Local's stream,
+ * or the in-memory store's changes) and hand each event to `sink`: a function, else a POST of the
+ * EventBridge-shaped event to `EVENTS_URL` when set, else a line on stdout.
+ */
+async function followEvents(
+  rt: import('#lib/runtime.ts').InspectorRuntime,
+  sink: ((event: import('#lib/events/state-changed.ts').StateChangedEvent) => void) | undefined,
+): Promise<import('#lib/events/state-changed.ts').StateChangeFollower> {
+  const { config } = rt;
+  const { eventLine } = await import('#lib/events/state-changed.ts');
+  const { eventsUrl } = config;
+  const onEvent =
+    sink ??
+    (eventsUrl === undefined
+      ? (event: import('#lib/events/state-changed.ts').StateChangedEvent) => console.log(eventLine(event))
+      : async (event: import('#lib/events/state-changed.ts').StateChangedEvent) => {
+          // The envelope an EventBridge rule's target receives.
+          const body = {
+            version: '0',
+            id: randomUUID(),
+            'detail-type': event['detail-type'],
+            source: event.source,
+            account: '000000000000',
+            time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            region: config.region,
+            resources: [],
+            detail: event.detail,
+          };
+          const response = await fetch(eventsUrl, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(5000),
+          });
+          await response.body?.cancel();
+          if (!response.ok) throw new Error(`EVENTS_URL answered ${response.status}`);
+        });
+  const { MemoryNodeStore } = await import('#lib/adapters/memory/node-store.ts');
+  if (rt.stores.nodes instanceof MemoryNodeStore) {
+    const { followMemoryStateChanges } = await import('#lib/adapters/memory/state-changes.ts');
+    return followMemoryStateChanges({ nodes: rt.stores.nodes, logger: rt.logger, onEvent });
+  }
+  if (rt.clients === undefined) return { drain: async () => {}, stop: async () => {} };
+  const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams');
+  const { followStateChanges } = await import('#lib/adapters/dynamodb/stream-events.ts');
+  const streams = new DynamoDBStreamsClient({
+    region: config.region,
+    ...(config.dynamoDbEndpoint === undefined ? {} : { endpoint: config.dynamoDbEndpoint }),
+  });
+  const follower = await followStateChanges({
+    dynamoDb: rt.clients.dynamoDb,
+    streams,
+    tableName: config.nodeCacheTable,
+    logger: rt.logger,
+    onEvent,
+  });
+  return {
+    drain: () => follower.drain(),
+    async stop() {
+      await follower.stop();
+      streams.destroy();
     },
   };
 }

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IronicClient } from '#lib/ironic/client.ts';
+import { IronicClient } from '#lib/adapters/ironic/client.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 

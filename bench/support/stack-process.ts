@@ -54,8 +54,10 @@ globalThis.fetch = (input, init) => {
 };
 
 const stack = await startLocalStack({ port: 0, cleanUpPeriodSeconds: 0 });
-const dynamoDbCommands = recordCommands(stack.runtime.dynamoDb);
-const s3Commands = recordCommands(stack.runtime.s3);
+const clients = stack.runtime.clients;
+if (clients === undefined) throw new Error('the benchmark runs the stack on DynamoDB Local and s3rver');
+const dynamoDbCommands = recordCommands(clients.dynamoDb);
+const s3Commands = recordCommands(clients.s3);
 let session: Session | undefined;
 
 /** `[key, count]` pairs of `items`, then empties it. */

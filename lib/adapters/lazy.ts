@@ -10,7 +10,7 @@
  * await queue.send(job); // loads @aws-sdk/client-sqs, then sends
  * ```
  */
-import type { IronicAuth } from '#lib/ironic/auth.ts';
+import type { IronicAuth } from '#lib/adapters/ironic/auth.ts';
 import type { JobQueue } from '#lib/ports/job-queue.ts';
 
 /** `load` run once and kept; a failed load is tried again on the next call. */

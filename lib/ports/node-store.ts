@@ -8,18 +8,25 @@
  * const record = await store.getNode(uuid); // consistent read, or undefined
  * ```
  */
-import type { IntrospectionState } from '#lib/state-machine.ts';
+import { InvalidLookupAttribute } from '#lib/domain/errors.ts';
+import type { IntrospectionEvent, IntrospectionState } from '#lib/domain/state-machine.ts';
+import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
 
 /** A node record: one row of upstream's `nodes` table. */
 export interface NodeRecord {
   readonly uuid: string;
-  /** Optimistic-lock token: every write is conditioned on it and sets a new one (decisions.md item 1). */
+  /**
+   * Optimistic-lock token: every write is conditioned on it and sets a new one
+   * (docs/design.md#optimistic-versions).
+   */
   readonly versionId: string;
   readonly state: IntrospectionState;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
   readonly error: string | null;
   readonly manageBoot: boolean;
+  /** Written with a record that starts an introspection (never read back). */
+  readonly transition?: StateTransition;
 }
 
 /** Fields of a node record a write may change. */
@@ -28,6 +35,27 @@ export interface NodeRecordChanges {
   startedAt?: Date | null;
   finishedAt?: Date | null;
   error?: string | null;
+  /** The state change this write makes; a write without one is no state change. */
+  transition?: StateTransition;
+}
+
+/**
+ * One state change (an event processed, even a self-loop), as the write that makes it stores it on
+ * the record: the table's stream publishes exactly the record versions that carry one (the stream
+ * filter keys on it, so every other write of the record must drop it). Values are complete: the
+ * events are built from this alone.
+ */
+export interface StateTransition {
+  /** The event; records created directly in a state (`record_node`, discovery) say `start`. */
+  readonly event: IntrospectionEvent;
+  /** The state before, or null when the node had no record. */
+  readonly previousState: IntrospectionState | null;
+  readonly state: IntrospectionState;
+  readonly error: string | null;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  /** When the change was made. */
+  readonly at: Date;
 }
 
 /** One lookup attribute row (upstream's `attributes` table): duplicates are allowed. */
@@ -51,6 +79,40 @@ export interface ListPosition {
  * MAC per NIC.
  */
 export const MAX_CHILD_ITEMS_PER_NODE = 48;
+
+/**
+ * Refuse a write that would give a node more than {@link MAX_CHILD_ITEMS_PER_NODE} lookup attributes
+ * and options: the check callers make before writing, so that a client gets a clear 400 instead of the
+ * store's race error (the store enforces the limit too, for writers that raced past this check).
+ *
+ * @throws InvalidLookupAttribute when `held + adding` is over the limit
+ * @example
+ * ```ts
+ * assertChildItemRoom(attributeCount + optionCount, 1); // before setting a new option
+ * ```
+ */
+export function assertChildItemRoom(held: number, adding: number): void {
+  if (held + adding > MAX_CHILD_ITEMS_PER_NODE) {
+    throw new InvalidLookupAttribute(
+      'count',
+      `a node holds at most ${MAX_CHILD_ITEMS_PER_NODE} lookup attributes and options together`,
+    );
+  }
+}
+
+/**
+ * The listing order as one string: `<started_at>#<uuid>` (fixed-width timestamps, so string order is
+ * time order; a record without `started_at` sorts below every dated one). Stores order by it, byte by
+ * byte, and a keyset position `after` means "strictly below this key".
+ *
+ * @example
+ * ```ts
+ * listOrderKey({ startedAt: null, uuid: 'u1' }); // '#u1'
+ * ```
+ */
+export function listOrderKey(position: ListPosition): string {
+  return `${position.startedAt === null ? '' : toStoredTimestamp(position.startedAt)}#${position.uuid}`;
+}
 
 /** Node records, lookup attributes and options. Implemented over DynamoDB and in memory. */
 export interface NodeStore {

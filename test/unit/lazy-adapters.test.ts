@@ -3,9 +3,9 @@
  * a load happens once however many calls wait for it, and a failed load is tried again.
  */
 import { describe, expect, it, vi } from 'vitest';
+import type { IronicAuth } from '#lib/adapters/ironic/auth.ts';
 import { lazyIronicAuth, lazyJobQueue, once } from '#lib/adapters/lazy.ts';
 import type { Job } from '#lib/introspection/jobs.ts';
-import type { IronicAuth } from '#lib/ironic/auth.ts';
 import type { JobQueue } from '#lib/ports/job-queue.ts';
 
 const job: Job = {
