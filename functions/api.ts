@@ -27,6 +27,7 @@ import {
   statusBody,
 } from '#lib/http/api.ts';
 import { powertoolsLogger, powertoolsMetrics } from '#lib/observability.ts';
+import { rulesRoutes } from '#lib/rules/routes.ts';
 import { type InspectorRuntime, runtime } from '#lib/runtime.ts';
 
 type RouteHandler = (request: ApiRequest, params: string[], rt: InspectorRuntime) => Promise<ApiResponse>;
@@ -133,13 +134,14 @@ const routes: Route[] = [
       return ACCEPTED();
     },
   },
+  ...rulesRoutes,
   {
     method: 'GET',
     pattern: /^\/([^/]+)$/,
     rule: 'public',
     handle: async (request, [version]) => {
       if (version !== 'v1') throw new InspectorError(`Version ${version} not found.`, 404);
-      const resources = ['continue', 'introspection'].map((name) => ({
+      const resources = ['continue', 'introspection', 'rules'].map((name) => ({
         links: [{ href: `${request.root}/v1/${name}`, rel: 'self' }],
         name,
       }));

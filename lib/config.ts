@@ -23,7 +23,8 @@
  * | `API_MAX_LIMIT` | 1000 | `[DEFAULT]api_max_limit` |
  * | `DEBUG` | `false` | `[DEFAULT]debug` (500 answers name the exception) |
  * | `MAX_BODY_BYTES` | 6000000 | (Lambda's payload limit; larger bodies are 413) |
- * | `PROCESSING_HOOKS` | upstream's default hooks | `[processing]processing_hooks` |
+ * | `PROCESSING_HOOKS` | upstream's default hooks (optional: `extra_hardware`, `lldp_basic`, `local_link_connection`, `physnet_cidr_map`, `raid_device`, `accelerators`) | `[processing]processing_hooks` |
+ * | `EXTRA_HARDWARE_STRICT`, `PHYSNET_CIDR_MAP`, `ACCELERATORS_KNOWN_DEVICES` | see `lib/processing/hooks/settings.ts` | the optional hooks' options |
  * | `ADD_PORTS` / `KEEP_PORTS` | `pxe` / `all` | `[processing]add_ports` / `keep_ports` |
  * | `OVERWRITE_EXISTING` / `POWER_OFF` | `true` / `true` | `[processing]overwrite_existing` / `power_off` |
  * | `PERMIT_ACTIVE_INTROSPECTION` | `false` | `[processing]permit_active_introspection` |
@@ -42,6 +43,12 @@
  */
 import { z } from 'zod';
 import { ConfigurationError } from '#lib/errors.ts';
+import {
+  OPTIONAL_HOOKS,
+  type OptionalHookConfig,
+  type OptionalHookName,
+  optionalHookSettings,
+} from '#lib/processing/hooks/settings.ts';
 
 const integer = (fallback: number, min: number, max: number) =>
   z
@@ -127,9 +134,11 @@ const schema = z.object({
           'validate_interfaces',
           'capabilities',
           'pci_devices',
+          ...OPTIONAL_HOOKS,
         ]),
       ),
     ),
+  ...optionalHookSettings,
   ADD_PORTS: z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe'),
   KEEP_PORTS: z.enum(['all', 'present', 'added']).default('all'),
   OVERWRITE_EXISTING: flag(true),
@@ -196,7 +205,7 @@ export interface InspectorConfig {
 }
 
 /** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]` settings. */
-export interface ProcessingConfig {
+export interface ProcessingConfig extends OptionalHookConfig {
   readonly hooks: readonly ProcessingHookName[];
   readonly addPorts: 'all' | 'active' | 'pxe' | 'disabled';
   readonly keepPorts: 'all' | 'present' | 'added';
@@ -218,7 +227,8 @@ export type ProcessingHookName =
   | 'scheduler'
   | 'validate_interfaces'
   | 'capabilities'
-  | 'pci_devices';
+  | 'pci_devices'
+  | OptionalHookName;
 
 /**
  * Validate the settings in `env`.
@@ -284,6 +294,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
       cpuFlags: c.CAPABILITIES_CPU_FLAGS,
       pciAliases: c.PCI_DEVICES_ALIASES,
       updatePxeEnabled: c.UPDATE_PXE_ENABLED,
+      extraHardwareStrict: c.EXTRA_HARDWARE_STRICT,
+      physnetCidrMap: c.PHYSNET_CIDR_MAP,
+      knownAccelerators: c.ACCELERATORS_KNOWN_DEVICES,
     },
   };
 }

@@ -12,7 +12,8 @@
  * ```
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
+import { createNodeCacheFromConfig, documentClient, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
+import { DynamoDbRuleStore } from '#lib/adapters/dynamodb/rule-store.ts';
 import { InProcessJobQueue } from '#lib/adapters/in-process-job-queue.ts';
 import { SqsJobQueue } from '#lib/adapters/sqs-job-queue.ts';
 import { type InspectorConfig, config as loadProcessConfig } from '#lib/config.ts';
@@ -25,6 +26,7 @@ import {
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { JobQueue } from '#lib/ports/job-queue.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { RuleStore } from '#lib/ports/rule-store.ts';
 
 export interface InspectorRuntime extends NodeCacheRuntime {
   readonly config: InspectorConfig;
@@ -33,6 +35,8 @@ export interface InspectorRuntime extends NodeCacheRuntime {
   /** Set when the queue is in-process (local stack, tests). */
   readonly localQueue: InProcessJobQueue | undefined;
   readonly logger: Logger;
+  /** Introspection rules (the node cache table). */
+  readonly rules: RuleStore;
 }
 
 /** What tests and the local stack may replace. */
@@ -68,8 +72,9 @@ export function createRuntime(overrides: RuntimeOverrides = {}): InspectorRuntim
       : undefined;
   const queue: JobQueue =
     localQueue ?? new SqsJobQueue(new SQSClient({ region: config.region }), config.workerQueueUrl as string);
-  const inspector = new Inspector({ config, nodeCache, cacheDeps, queue, logger, metrics });
-  return { ...cache, config, inspector, queue, localQueue, logger };
+  const rules = new DynamoDbRuleStore(documentClient(cache.dynamoDb), config.nodeCacheTable);
+  const inspector = new Inspector({ config, nodeCache, cacheDeps, queue, logger, metrics, rules });
+  return { ...cache, config, inspector, queue, localQueue, logger, rules };
 }
 
 let shared: InspectorRuntime | undefined;

@@ -9,6 +9,7 @@
  * | public | anyone | `GET /`, `GET /<version>`, `POST /v1/continue` |
  * | `introspection:status` | reader: `(role:reader and system_scope:all) or role:admin or role:service` | `GET /v1/introspection[/<id>]` |
  * | `introspection:start`, `:abort`, `:data`, `:reapply` | admin: `role:admin or role:service` | the rest |
+ * | `introspection:rule:get`, `:create`, `:delete` | admin | `/v1/rules[/<uuid>]` by method |
  *
  * @example
  * ```ts
@@ -27,7 +28,10 @@ export type PolicyRule =
   | 'introspection:start'
   | 'introspection:abort'
   | 'introspection:data'
-  | 'introspection:reapply';
+  | 'introspection:reapply'
+  | 'introspection:rule:get'
+  | 'introspection:rule:create'
+  | 'introspection:rule:delete';
 
 /** The routes API Gateway leaves public (no authorizer), as upstream: (method, HTTP API route path). */
 export const PUBLIC_ROUTES: ReadonlyArray<readonly [string, string]> = [

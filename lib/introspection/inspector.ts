@@ -35,12 +35,14 @@ import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
 import type { JobQueue } from '#lib/ports/job-queue.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
+import type { RuleStore } from '#lib/ports/rule-store.ts';
 import {
   inventoryProblems,
   type ProcessingHook,
   processingHooks,
   reportedBmcAddresses,
 } from '#lib/processing/hooks.ts';
+import { applyIntrospectionRules } from '#lib/rules/apply.ts';
 import { toStoredTimestamp } from '#lib/timestamps.ts';
 
 /** Provision states a node may be introspected in (upstream `VALID_STATES`). */
@@ -65,6 +67,8 @@ export interface InspectorDeps {
   readonly queue: JobQueue;
   readonly logger: Logger;
   readonly metrics: MetricsSink;
+  /** Introspection rules, applied at the end of processing; none without a store. */
+  readonly rules?: RuleStore;
 }
 
 /** The introspection operations. One instance per process. */
@@ -459,6 +463,7 @@ export class Inspector {
     if (this.#d.config.storeData !== 'none') {
       await this.#d.nodeCache.storeIntrospectionData(nodeInfo.uuid, data, true);
     }
+    await applyIntrospectionRules(this.#d, nodeInfo, data);
     const powerOff = keepPowerOn || !nodeInfo.manageBoot ? false : this.#d.config.processing.powerOff;
     const leaseOwner = await nodeInfo.handOffLock();
     // From here the finish belongs to the worker (or the inline fallback): a failure there is
@@ -643,6 +648,7 @@ export class Inspector {
       await this.#runUpdateHooks(ni, data);
       if (this.#d.config.storeData !== 'none')
         await this.#d.nodeCache.storeIntrospectionData(ni.uuid, data, true);
+      await applyIntrospectionRules(this.#d, ni, data);
       await ni.finished('finish');
       this.#d.logger.info('Reapply finished successfully', { node: ni.uuid });
     })(nodeInfo);

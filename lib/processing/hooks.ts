@@ -20,6 +20,7 @@ import { isLoopbackIp } from '#lib/lookup-attributes.ts';
 import type { NodeInfo, PortToCreate } from '#lib/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import { optionalHooks } from '#lib/processing/hooks/optional.ts';
 import {
   InvalidRootDeviceHint,
   type InventoryDisk,
@@ -403,6 +404,7 @@ export function processingHooks(config: ProcessingConfig, logger: Logger): Proce
     scheduler: () => scheduler(config, logger),
     capabilities: () => capabilities(config),
     pci_devices: () => pciDevices(config),
+    ...optionalHooks(config, logger),
   };
   return config.hooks.map((name) => factories[name]());
 }
