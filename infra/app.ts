@@ -5,7 +5,8 @@
  * `ironicUrl` (required to deploy), `auth` (`iam` | `keystone` | `http_basic` | `noauth`),
  * `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
  * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `workerConcurrency`, `vpcId` with `subnetIds`
- * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`.
+ * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`,
+ * `processingHooks` and `physnetCidrMap` (comma-separated), `extraHardwareStrict` (`true`/`false`).
  *
  * cdk-nag's AwsSolutions checks run at every synth; an unacknowledged finding fails it.
  */
@@ -59,6 +60,11 @@ new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
     : {}),
   ...(ctx('alarmTopicArn') ? { alarmTopicArn: ctx('alarmTopicArn') as string } : {}),
   ...(ctx('workerConcurrency') ? { workerConcurrency: Number(ctx('workerConcurrency')) } : {}),
+  processing: {
+    ...(ctx('processingHooks') ? { hooks: list('processingHooks') } : {}),
+    ...(ctx('physnetCidrMap') ? { physnetCidrMap: list('physnetCidrMap') } : {}),
+    ...(ctx('extraHardwareStrict') ? { extraHardwareStrict: ctx('extraHardwareStrict') === 'true' } : {}),
+  },
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
