@@ -108,7 +108,7 @@ describe('value formatting (str.format with data)', () => {
     none: null,
     e: 0.00001,
     big: 123456789,
-    fl: 3.14159,
+    fl: 3.14659,
     u: 'é',
     h: 1234.5678,
   };
@@ -130,7 +130,7 @@ describe('value formatting (str.format with data)', () => {
     ['{data[d][k][1][z]}', 'None'],
     ['{data[e]}', '1e-05'],
     ['{data[big]:,}', '123,456,789'],
-    ['{data[fl]:.3}', '3.14'],
+    ['{data[fl]:.3}', '3.15'],
     ['{data[h]:015,.2f}', '0,000,001,234.57'],
     ['{data[neg]:+05}', '-0007'],
     ['{data[u]!a}', "'\\xe9'"],

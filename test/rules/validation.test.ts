@@ -148,7 +148,7 @@ describe('rows 4 and 5: field scheme and JSON path', () => {
 });
 
 describe('row 6: operator parameters', () => {
-  it.each([
+  it.each<[Record<string, unknown>, string]>([
     ...['eq', 'ne', 'lt', 'le', 'gt', 'ge'].flatMap((op) => [
       [{ op, field: 'x' }, `Invalid parameters for operator ${op}: missing required parameter(s): value`],
       [
