@@ -8,7 +8,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryRuleStore } from '#lib/adapters/memory/rule-store.ts';
 import { RuleEvaluationError, RuleFailAction, RuleFormattingError } from '#lib/errors.ts';
 import { type NodeCacheDeps, NodeInfo } from '#lib/node-info.ts';
-import { silentLogger } from '#lib/ports/logger.ts';
 import { applyIntrospectionRules } from '#lib/rules/apply.ts';
 import { conditionPlugin } from '#lib/rules/conditions.ts';
 import type { Rule } from '#lib/rules/rule.ts';

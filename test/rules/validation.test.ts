@@ -149,17 +149,19 @@ describe('rows 4 and 5: field scheme and JSON path', () => {
 
 describe('row 6: operator parameters', () => {
   it.each<[Record<string, unknown>, string]>([
-    ...['eq', 'ne', 'lt', 'le', 'gt', 'ge'].flatMap((op) => [
-      [{ op, field: 'x' }, `Invalid parameters for operator ${op}: missing required parameter(s): value`],
-      [
-        { op, field: 'x', value: null },
-        `Invalid parameters for operator ${op}: missing required parameter(s): value`,
+    ...['eq', 'ne', 'lt', 'le', 'gt', 'ge'].flatMap(
+      (op): Array<[Record<string, unknown>, string]> => [
+        [{ op, field: 'x' }, `Invalid parameters for operator ${op}: missing required parameter(s): value`],
+        [
+          { op, field: 'x', value: null },
+          `Invalid parameters for operator ${op}: missing required parameter(s): value`,
+        ],
+        [
+          { op, field: 'x', value: 1, extra: 2 },
+          `Invalid parameters for operator ${op}: unexpected parameter(s): extra`,
+        ],
       ],
-      [
-        { op, field: 'x', value: 1, extra: 2 },
-        `Invalid parameters for operator ${op}: unexpected parameter(s): extra`,
-      ],
-    ]),
+    ),
     [
       { op: 'eq', field: 'x', b: 1, a: 2 },
       'Invalid parameters for operator eq: missing required parameter(s): value; unexpected parameter(s): a, b',
