@@ -53,7 +53,8 @@ async function waitingNode(fields: Record<string, unknown> = {}) {
   const bmc = `203.0.113.${Math.floor(Math.random() * 200) + 20}`;
   const node = await createTestNode(ironic, { driver_info: { ipmi_address: bmc }, ...fields });
   // The PXE NIC's port starts with pxe_enabled off: processing turns it on (validate_interfaces).
-  for (const [i, mac] of macs.entries()) await ironic.createPort({ nodeUuid: node.uuid, address: mac, pxeEnabled: i > 0 });
+  for (const [i, mac] of macs.entries())
+    await ironic.createPort({ nodeUuid: node.uuid, address: mac, pxeEnabled: i > 0 });
   await provision(ironic, node.uuid, [['manage', 'manageable']]);
   expect((await stack.call('POST', `/v1/introspection/${node.uuid}`)).status).toBe(202);
   await status(node.uuid, 'waiting');
