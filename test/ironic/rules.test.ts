@@ -21,6 +21,8 @@ beforeAll(async () => {
       PROCESSING_HOOKS:
         'ramdisk_error,root_disk_selection,scheduler,validate_interfaces,capabilities,pci_devices,lldp_basic,local_link_connection,physnet_cidr_map',
       PHYSNET_CIDR_MAP: '192.0.2.0/24:physnet_a',
+      // The Ironic here is shared by every suite on the machine: give it time when it is busy.
+      IRONIC_TIMEOUT_SECONDS: '60',
     },
   });
 });
@@ -67,7 +69,9 @@ const ports = async (uuid: string) =>
   );
 
 describe('rules in a real introspection', () => {
-  it('set attributes, capabilities and traits; a reapply applies them again', async () => {
+  it('set attributes, capabilities and traits; a reapply applies them again', {
+    timeout: 300_000,
+  }, async () => {
     const scope = `rules-${randomUUID().slice(0, 8)}`;
     const rule = {
       description: 'tag big x86 machines',
@@ -129,7 +133,9 @@ describe('rules in a real introspection', () => {
     await curl('DELETE', '/v1/rules');
   });
 
-  it('a rule with a fail action fails the node: the callback answers 400 with its message', async () => {
+  it('a rule with a fail action fails the node: the callback answers 400 with its message', {
+    timeout: 300_000,
+  }, async () => {
     const scope = `fail-${randomUUID().slice(0, 8)}`;
     await curl('POST', '/v1/rules', {
       scope,
@@ -153,7 +159,9 @@ describe('rules in a real introspection', () => {
 });
 
 describe('LLDP in a real introspection', () => {
-  it('chassis, port, VLANs, MTU and system name become local_link_connection; physnet and pxe_enabled', async () => {
+  it('chassis, port, VLANs, MTU and system name become local_link_connection; physnet and pxe_enabled', {
+    timeout: 300_000,
+  }, async () => {
     const { node, macs, callback } = await waitingNode();
     const interfaces = (callback.inventory as { interfaces: Array<Record<string, unknown>> }).interfaces;
     (interfaces[0] as Record<string, unknown>).lldp = switchPortTlvs({
