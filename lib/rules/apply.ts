@@ -22,7 +22,7 @@ import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.
 import type { Logger } from '#lib/ports/logger.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import { actionPlugin, formatActionValue } from '#lib/rules/actions.ts';
-import { conditionPlugin } from '#lib/rules/conditions.ts';
+import { conditionPlugin, ParameterError } from '#lib/rules/conditions.ts';
 import { findValues, JsonPathError, parseJsonPath } from '#lib/rules/jsonpath.ts';
 import { sdkNodeDict } from '#lib/rules/node-dict.ts';
 import { PythonError, pyRepr } from '#lib/rules/python.ts';
@@ -78,7 +78,9 @@ export async function conditionsHold(
       try {
         result = plugin.check(value, condition.params);
       } catch (err) {
-        if (!(err instanceof PythonError)) throw err;
+        // ParameterError: a stored parameter that no longer checks (e.g. a rule written by an
+        // older version); reported like any value that cannot be evaluated.
+        if (!(err instanceof PythonError || err instanceof ParameterError)) throw err;
         throw new RuleEvaluationError(
           rule.uuid,
           `${where} with value ${pyRepr(condition.params.value)} and field value ${pyRepr(value)}: ${err.message}`,
