@@ -1,54 +1,36 @@
 /**
- * Configuration, read once from the environment and validated with zod. A bad value fails at start
- * with a message naming the setting.
+ * Configuration, read once from the environment and validated with zod. Each setting is written once,
+ * below: where it sits in {@link InspectorConfig}, the environment variable it comes from, its type and
+ * default (the zod schema), and what upstream calls it. The type is inferred from that tree; a bad
+ * value fails at start with a message naming the variable.
  *
- * | Variable | Default | Upstream |
- * |---|---|---|
- * | `NODE_CACHE_TABLE` | `serverless-inspector-node-cache` | the database |
- * | `INTROSPECTION_DATA_BUCKET` | `serverless-inspector-introspection-data` | `[swift]container` |
- * | `INSPECTOR_TIMEOUT` | 3600 (s; ≤ 0 disables timeouts; max 315576000) | `[DEFAULT]timeout` |
- * | `NODE_LEASE_SECONDS` | 120 | (locks are leases here, decisions.md item 2) |
- * | `NODE_LOCK_WAIT_SECONDS` | 10 | (blocking lock waits are bounded here) |
- * | `STORE_DATA` | `s3` (`none` switches storing off) | `[processing]store_data` |
- * | `IRONIC_URL` | `http://127.0.0.1:6385` | `[ironic]endpoint_override` |
- * | `IRONIC_AUTH_TYPE` | `none` (`http_basic`, `keystone`) | `[ironic]auth_type` |
- * | `IRONIC_CREDENTIALS` | JSON document (local) | `[ironic]` username, password, auth_url… |
- * | `IRONIC_CREDENTIALS_SECRET_ID` | Secrets Manager secret with that document (AWS) | |
- * | `IRONIC_TIMEOUT_SECONDS` | 10 | per Ironic request |
- * | `IPMI_ADDRESS_FIELDS` | `redfish_address,ilo_address,drac_host,drac_address,ibmc_address` | `[DEFAULT]ipmi_address_fields` |
- * | `UPDATE_PXE_ENABLED` | `true` | `[processing]update_pxe_enabled` |
- * | `CAN_MANAGE_BOOT` | `true` | `[DEFAULT]can_manage_boot` |
- * | `API_AUTH_STRATEGY` | `noauth` (the stack sets it) | `[DEFAULT]auth_strategy` |
- * | `INTROSPECTION_DELAY` | 5 (s; 0 disables) | `[DEFAULT]introspection_delay` |
- * | `API_MAX_LIMIT` | 1000 | `[DEFAULT]api_max_limit` |
- * | `DEBUG` | `false` | `[DEFAULT]debug` (500 answers name the exception) |
- * | `MAX_BODY_BYTES` | 6000000 | (Lambda's payload limit; larger bodies are 413) |
- * | `PROCESSING_HOOKS` | upstream's default hooks (optional: `extra_hardware`, `lldp_basic`, `local_link_connection`, `physnet_cidr_map`, `raid_device`, `accelerators`) | `[processing]processing_hooks` |
- * | `EXTRA_HARDWARE_STRICT`, `PHYSNET_CIDR_MAP`, `ACCELERATORS_KNOWN_DEVICES` | see `lib/processing/hooks/settings.ts` | the optional hooks' options |
- * | `ADD_PORTS` / `KEEP_PORTS` | `pxe` / `all` | `[processing]add_ports` / `keep_ports` |
- * | `OVERWRITE_EXISTING` / `POWER_OFF` | `true` / `true` | `[processing]overwrite_existing` / `power_off` |
- * | `PERMIT_ACTIVE_INTROSPECTION` | `false` | `[processing]permit_active_introspection` |
- * | `NODE_NOT_FOUND_HOOK` / `ENROLL_NODE_DRIVER` | unset / `fake-hardware` | `[processing]node_not_found_hook`, `[discovery]enroll_node_driver` |
- * | `DISK_PARTITIONING_SPACING` | `true` | `[processing]disk_partitioning_spacing` |
- * | `CAPABILITIES_BOOT_MODE` / `CAPABILITIES_CPU_FLAGS` | `false` / upstream's map (JSON) | `[capabilities]` |
- * | `PCI_DEVICES_ALIASES` | `[]` (JSON list of {vendor_id, product_id, name}) | `[pci_devices]alias` |
- * | `WORKER_QUEUE_URL` | – (the in-process queue locally) | (the worker's SQS queue) |
- * | `DYNAMODB_ENDPOINT`, `S3_ENDPOINT` | AWS | local endpoints |
- * | `AWS_REGION` | `us-east-1` | |
+ * To add a setting: add one `setting('ENV_NAME', zodSchema)` leaf where it belongs, with a TSDoc
+ * comment naming upstream's option, and a line in the README's configuration table.
  *
  * @example
  * ```ts
- * const config = loadConfig(process.env); // throws ConfigurationError('INSPECTOR_TIMEOUT: …')
+ * const config = loadConfig(process.env); // throws ConfigurationError('Invalid configuration: INSPECTOR_TIMEOUT: …')
+ * config.processing.addPorts;              // 'pxe'
  * ```
  */
 import { z } from 'zod';
-import { ConfigurationError } from '#lib/errors.ts';
+import { ConfigurationError } from '#lib/domain/errors.ts';
 import {
+  knownAcceleratorsSetting,
   OPTIONAL_HOOKS,
-  type OptionalHookConfig,
-  type OptionalHookName,
-  optionalHookSettings,
+  physnetCidrMapSetting,
 } from '#lib/processing/hooks/settings.ts';
+
+/** One setting: the environment variable and its schema (which holds the default). */
+interface Setting<T extends z.ZodType = z.ZodType> {
+  readonly env: string;
+  readonly schema: T;
+}
+type SettingTree = { readonly [key: string]: Setting | SettingTree };
+/** The configuration a tree of settings gives. */
+type ConfigOf<T> = T extends Setting<infer S> ? z.output<S> : { readonly [K in keyof T]: ConfigOf<T[K]> };
+
+const setting = <T extends z.ZodType>(env: string, schema: T): Setting<T> => ({ env, schema });
 
 const integer = (fallback: number, min: number, max: number) =>
   z
@@ -58,14 +40,24 @@ const integer = (fallback: number, min: number, max: number) =>
     .transform((v) => (v === undefined || v === '' ? String(fallback) : v))
     .pipe(z.coerce.number<string>().int().min(min).max(max));
 
-const url = z.url().optional();
-
 /** A `true`/`false` setting, as a boolean. */
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false'])
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true');
+
+/** A comma-separated list, items trimmed, empty items dropped. */
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    );
 
 /** A JSON-valued setting. */
 const json = <T extends z.ZodType>(inner: T, fallback: string) =>
@@ -82,223 +74,183 @@ const json = <T extends z.ZodType>(inner: T, fallback: string) =>
     })
     .pipe(inner);
 
-const schema = z.object({
-  NODE_CACHE_TABLE: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
-    .default('serverless-inspector-node-cache'),
-  INTROSPECTION_DATA_BUCKET: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
-    .default('serverless-inspector-introspection-data'),
-  INSPECTOR_TIMEOUT: integer(3600, Number.MIN_SAFE_INTEGER, 315576000),
-  NODE_LEASE_SECONDS: integer(120, 1, 86400),
-  NODE_LOCK_WAIT_SECONDS: integer(10, 0, 900),
-  STORE_DATA: z.enum(['s3', 'none']).default('s3'),
-  IRONIC_URL: z.url().default('http://127.0.0.1:6385'),
-  IRONIC_AUTH_TYPE: z.enum(['none', 'http_basic', 'keystone']).default('none'),
-  IRONIC_CREDENTIALS: z.string().optional(),
-  IRONIC_CREDENTIALS_SECRET_ID: z.string().optional(),
-  IRONIC_TIMEOUT_SECONDS: integer(10, 1, 900),
-  IPMI_ADDRESS_FIELDS: z
-    .string()
-    .default('redfish_address,ilo_address,drac_host,drac_address,ibmc_address')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((f) => f.trim())
-        .filter((f) => f !== ''),
+/** Upstream's default processing hooks, in its default order. */
+export const DEFAULT_PROCESSING_HOOKS = [
+  'ramdisk_error',
+  'root_disk_selection',
+  'scheduler',
+  'validate_interfaces',
+  'capabilities',
+  'pci_devices',
+] as const;
+/** The processing hooks this inspector has (`lib/processing/hooks/`): the defaults, then the optional. */
+export const PROCESSING_HOOK_NAMES = [...DEFAULT_PROCESSING_HOOKS, ...OPTIONAL_HOOKS] as const;
+export type ProcessingHookName = (typeof PROCESSING_HOOK_NAMES)[number];
+
+const settings = {
+  /** The DynamoDB table of the node cache (upstream: the database). */
+  nodeCacheTable: setting(
+    'NODE_CACHE_TABLE',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+      .default('serverless-inspector-node-cache'),
+  ),
+  /** The S3 bucket of introspection data (`[swift]container`). */
+  introspectionDataBucket: setting(
+    'INTROSPECTION_DATA_BUCKET',
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+      .default('serverless-inspector-introspection-data'),
+  ),
+  /** `[DEFAULT]timeout`: seconds after which an active introspection times out; ≤ 0 disables. */
+  timeoutSeconds: setting('INSPECTOR_TIMEOUT', integer(3600, Number.MIN_SAFE_INTEGER, 315576000)),
+  /** How long a node lease lasts (locks are leases here); longer than any holder's run. */
+  leaseSeconds: setting('NODE_LEASE_SECONDS', integer(120, 1, 86400)),
+  /** How long a blocking lock acquisition waits before failing with 409. */
+  lockWaitSeconds: setting('NODE_LOCK_WAIT_SECONDS', integer(10, 0, 900)),
+  /** `[processing]store_data`: `s3`, or `none` to store no introspection data. */
+  storeData: setting('STORE_DATA', z.enum(['s3', 'none']).default('s3')),
+  /** DynamoDB Local's endpoint (local stack, tests); AWS's when unset. */
+  dynamoDbEndpoint: setting('DYNAMODB_ENDPOINT', z.url().optional()),
+  /** s3rver's endpoint (local stack, tests); AWS's when unset. */
+  s3Endpoint: setting('S3_ENDPOINT', z.url().optional()),
+  region: setting('AWS_REGION', z.string().min(1).default('us-east-1')),
+  ironic: {
+    /** `[ironic]endpoint_override`. */
+    url: setting('IRONIC_URL', z.url().default('http://127.0.0.1:6385')),
+    /** `[ironic]auth_type`. */
+    authType: setting('IRONIC_AUTH_TYPE', z.enum(['none', 'http_basic', 'keystone']).default('none')),
+    /** The credentials document (JSON text), when given in the environment (local). */
+    credentials: setting('IRONIC_CREDENTIALS', z.string().optional()),
+    /** Secrets Manager secret holding the credentials document (AWS). */
+    credentialsSecretId: setting('IRONIC_CREDENTIALS_SECRET_ID', z.string().optional()),
+    /** Timeout of one Ironic request. */
+    timeoutSeconds: setting('IRONIC_TIMEOUT_SECONDS', integer(10, 1, 900)),
+  },
+  /** `[DEFAULT]ipmi_address_fields`. */
+  ipmiAddressFields: setting(
+    'IPMI_ADDRESS_FIELDS',
+    list('redfish_address,ilo_address,drac_host,drac_address,ibmc_address'),
+  ),
+  /** `[DEFAULT]can_manage_boot`. */
+  canManageBoot: setting('CAN_MANAGE_BOOT', flag(true)),
+  /** `[DEFAULT]auth_strategy` (plus `iam`): how the api checks callers behind API Gateway's authorizer. */
+  apiAuthStrategy: setting(
+    'API_AUTH_STRATEGY',
+    z.enum(['noauth', 'http_basic', 'keystone', 'iam']).default('noauth'),
+  ),
+  /** `[DEFAULT]introspection_delay`: seconds between power actions (managed boot), across workers. */
+  introspectionDelaySeconds: setting('INTROSPECTION_DELAY', integer(5, 0, 900)),
+  /** `[DEFAULT]api_max_limit`. */
+  apiMaxLimit: setting('API_MAX_LIMIT', integer(1000, 1, 100000)),
+  /** `[DEFAULT]debug`: 500 answers carry the exception class and text. */
+  debug: setting('DEBUG', flag(false)),
+  /** Largest request or response body the API carries (Lambda's limit); larger is 413. */
+  maxBodyBytes: setting('MAX_BODY_BYTES', integer(6_000_000, 1024, 10_485_760)),
+  /** The worker's SQS queue (AWS); the local stack uses an in-process queue. */
+  workerQueueUrl: setting('WORKER_QUEUE_URL', z.string().optional()),
+  /** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]`. */
+  processing: {
+    /** `[processing]processing_hooks`. */
+    hooks: setting(
+      'PROCESSING_HOOKS',
+      list(DEFAULT_PROCESSING_HOOKS.join(',')).pipe(z.array(z.enum(PROCESSING_HOOK_NAMES))),
     ),
-  UPDATE_PXE_ENABLED: flag(true),
-  CAN_MANAGE_BOOT: flag(true),
-  API_AUTH_STRATEGY: z.enum(['noauth', 'http_basic', 'keystone', 'iam']).default('noauth'),
-  INTROSPECTION_DELAY: integer(5, 0, 900),
-  API_MAX_LIMIT: integer(1000, 1, 100000),
-  DEBUG: flag(false),
-  MAX_BODY_BYTES: integer(6_000_000, 1024, 10_485_760),
-  PROCESSING_HOOKS: z
-    .string()
-    .default('ramdisk_error,root_disk_selection,scheduler,validate_interfaces,capabilities,pci_devices')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((h) => h.trim())
-        .filter((h) => h !== ''),
-    )
-    .pipe(
-      z.array(
-        z.enum([
-          'ramdisk_error',
-          'root_disk_selection',
-          'scheduler',
-          'validate_interfaces',
-          'capabilities',
-          'pci_devices',
-          ...OPTIONAL_HOOKS,
-        ]),
+    /** `[processing]add_ports`. */
+    addPorts: setting('ADD_PORTS', z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe')),
+    /** `[processing]keep_ports`. */
+    keepPorts: setting('KEEP_PORTS', z.enum(['all', 'present', 'added']).default('all')),
+    /** `[processing]overwrite_existing`. */
+    overwriteExisting: setting('OVERWRITE_EXISTING', flag(true)),
+    /** `[processing]power_off`. */
+    powerOff: setting('POWER_OFF', flag(true)),
+    /** `[processing]permit_active_introspection`. */
+    permitActiveIntrospection: setting('PERMIT_ACTIVE_INTROSPECTION', flag(false)),
+    /** `[processing]node_not_found_hook` (only `enroll`, discovery). */
+    nodeNotFoundHook: setting('NODE_NOT_FOUND_HOOK', z.enum(['enroll']).optional()),
+    /** `[discovery]enroll_node_driver`. */
+    enrollNodeDriver: setting('ENROLL_NODE_DRIVER', z.string().min(1).default('fake-hardware')),
+    /** `[processing]disk_partitioning_spacing`. */
+    diskPartitioningSpacing: setting('DISK_PARTITIONING_SPACING', flag(true)),
+    /** `[capabilities]boot_mode`. */
+    capabilitiesBootMode: setting('CAPABILITIES_BOOT_MODE', flag(false)),
+    /** `[capabilities]cpu_flags`: CPU flag → capability name (JSON). */
+    cpuFlags: setting(
+      'CAPABILITIES_CPU_FLAGS',
+      json(
+        z.record(z.string(), z.string()),
+        '{"vmx":"cpu_vt","svm":"cpu_vt","aes":"cpu_aes","pse":"cpu_hugepages","pdpe1gb":"cpu_hugepages_1g","smx":"cpu_txt"}',
       ),
     ),
-  ...optionalHookSettings,
-  ADD_PORTS: z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe'),
-  KEEP_PORTS: z.enum(['all', 'present', 'added']).default('all'),
-  OVERWRITE_EXISTING: flag(true),
-  POWER_OFF: flag(true),
-  PERMIT_ACTIVE_INTROSPECTION: flag(false),
-  NODE_NOT_FOUND_HOOK: z.enum(['enroll']).optional(),
-  ENROLL_NODE_DRIVER: z.string().min(1).default('fake-hardware'),
-  DISK_PARTITIONING_SPACING: flag(true),
-  CAPABILITIES_BOOT_MODE: flag(false),
-  CAPABILITIES_CPU_FLAGS: json(
-    z.record(z.string(), z.string()),
-    '{"vmx":"cpu_vt","svm":"cpu_vt","aes":"cpu_aes","pse":"cpu_hugepages","pdpe1gb":"cpu_hugepages_1g","smx":"cpu_txt"}',
-  ),
-  PCI_DEVICES_ALIASES: json(
-    z.array(z.object({ vendor_id: z.string(), product_id: z.string(), name: z.string() })),
-    '[]',
-  ),
-  WORKER_QUEUE_URL: z.string().optional(),
-  DYNAMODB_ENDPOINT: url,
-  S3_ENDPOINT: url,
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-});
+    /** `[pci_devices]alias`: JSON list of `{vendor_id, product_id, name}`. */
+    pciAliases: setting(
+      'PCI_DEVICES_ALIASES',
+      json(z.array(z.object({ vendor_id: z.string(), product_id: z.string(), name: z.string() })), '[]'),
+    ),
+    /** `[processing]update_pxe_enabled`. */
+    updatePxeEnabled: setting('UPDATE_PXE_ENABLED', flag(true)),
+    /** `[extra_hardware]strict`: drop `extra_hardware` data not in the eDeploy format. */
+    extraHardwareStrict: setting('EXTRA_HARDWARE_STRICT', flag(false)),
+    /** `[port_physnet]cidr_map`: `CIDR:physnet,…` (split at the last `:`), for `physnet_cidr_map`. */
+    physnetCidrMap: setting('PHYSNET_CIDR_MAP', physnetCidrMapSetting),
+    /** `[accelerators]known_devices` (JSON `{"pci_devices": […]}`; upstream's bundled list by default). */
+    knownAccelerators: setting('ACCELERATORS_KNOWN_DEVICES', knownAcceleratorsSetting),
+  },
+} satisfies SettingTree;
 
-/** The validated settings. */
-export interface InspectorConfig {
-  readonly nodeCacheTable: string;
-  readonly introspectionDataBucket: string;
-  /** Seconds after which an active introspection is timed out; ≤ 0 disables timeouts. */
-  readonly timeoutSeconds: number;
-  /** How long a node lease lasts; longer than the longest function timeout of any holder. */
-  readonly leaseSeconds: number;
-  /** How long a blocking lock acquisition waits before failing with 409. */
-  readonly lockWaitSeconds: number;
-  readonly storeData: 's3' | 'none';
-  readonly dynamoDbEndpoint: string | undefined;
-  readonly s3Endpoint: string | undefined;
-  readonly region: string;
-  readonly ironic: {
-    readonly url: string;
-    readonly authType: 'none' | 'http_basic' | 'keystone';
-    /** The credentials document (JSON text), when given in the environment. */
-    readonly credentials: string | undefined;
-    /** Secrets Manager secret holding the credentials document (AWS). */
-    readonly credentialsSecretId: string | undefined;
-    readonly timeoutSeconds: number;
-  };
-  /** `[DEFAULT]ipmi_address_fields`. */
-  readonly ipmiAddressFields: readonly string[];
-  /** `[DEFAULT]can_manage_boot`. */
-  readonly canManageBoot: boolean;
-  /** `[DEFAULT]auth_strategy` (plus `iam`): how the api checks callers behind API Gateway's authorizer. */
-  readonly apiAuthStrategy: 'noauth' | 'http_basic' | 'keystone' | 'iam';
-  /** `[DEFAULT]introspection_delay`: seconds between power actions (managed boot), across workers. */
-  readonly introspectionDelaySeconds: number;
-  /** `[DEFAULT]api_max_limit`. */
-  readonly apiMaxLimit: number;
-  /** `[DEFAULT]debug`: 500 answers carry the exception class and text. */
-  readonly debug: boolean;
-  /** Largest request or response body the API carries (Lambda's limit); larger is 413. */
-  readonly maxBodyBytes: number;
-  readonly processing: ProcessingConfig;
-  /** The worker's SQS queue (AWS); the local stack uses an in-process queue. */
-  readonly workerQueueUrl: string | undefined;
-}
-
+/** The validated settings (inferred from the tree above). */
+export type InspectorConfig = ConfigOf<typeof settings>;
 /** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]` settings. */
-export interface ProcessingConfig extends OptionalHookConfig {
-  readonly hooks: readonly ProcessingHookName[];
-  readonly addPorts: 'all' | 'active' | 'pxe' | 'disabled';
-  readonly keepPorts: 'all' | 'present' | 'added';
-  readonly overwriteExisting: boolean;
-  readonly powerOff: boolean;
-  readonly permitActiveIntrospection: boolean;
-  readonly nodeNotFoundHook: 'enroll' | undefined;
-  readonly enrollNodeDriver: string;
-  readonly diskPartitioningSpacing: boolean;
-  readonly capabilitiesBootMode: boolean;
-  readonly cpuFlags: Readonly<Record<string, string>>;
-  readonly pciAliases: ReadonlyArray<{ vendor_id: string; product_id: string; name: string }>;
-  readonly updatePxeEnabled: boolean;
+export type ProcessingConfig = InspectorConfig['processing'];
+
+function isSetting(node: Setting | SettingTree): node is Setting {
+  return typeof (node as Setting).env === 'string' && (node as Setting).schema instanceof z.ZodType;
 }
 
-export type ProcessingHookName =
-  | 'ramdisk_error'
-  | 'root_disk_selection'
-  | 'scheduler'
-  | 'validate_interfaces'
-  | 'capabilities'
-  | 'pci_devices'
-  | OptionalHookName;
+/** Parse every leaf of `tree` from `env`, collecting the problems as `ENV_NAME: message`. */
+function parseTree(tree: SettingTree, env: Readonly<Record<string, string>>, problems: string[]): unknown {
+  const result: Record<string, unknown> = {};
+  for (const [key, node] of Object.entries(tree)) {
+    if (!isSetting(node)) {
+      result[key] = parseTree(node, env, problems);
+      continue;
+    }
+    const parsed = node.schema.safeParse(env[node.env]);
+    if (parsed.success) result[key] = parsed.data;
+    else problems.push(...parsed.error.issues.map((issue) => `${node.env}: ${issue.message}`));
+  }
+  return result;
+}
 
 /**
- * Validate the settings in `env`.
+ * Validate the settings in `env` (an empty value counts as unset).
  *
  * @throws ConfigurationError naming every bad setting
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): InspectorConfig {
-  const nonEmpty = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(nonEmpty);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
-  }
-  const c = parsed.data;
-  // A waiter must be able to outwait one holder's whole lease only if the lease is short; the lease
-  // itself must outlast any single holder (30 s is the API's own limit behind API Gateway).
-  if (c.NODE_LEASE_SECONDS < 30) {
+  const given = Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
+  );
+  const problems: string[] = [];
+  const config = parseTree(settings, given, problems) as InspectorConfig;
+  if (problems.length > 0) throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  // The lease must outlast any single holder (30 s is the API's own limit behind API Gateway), and a
+  // waiter gives up before one whole lease has passed.
+  if (config.leaseSeconds < 30) {
     throw new ConfigurationError(
       "Invalid configuration: NODE_LEASE_SECONDS: must be at least 30 (the API's longest request)",
     );
   }
-  if (c.NODE_LOCK_WAIT_SECONDS >= c.NODE_LEASE_SECONDS) {
+  if (config.lockWaitSeconds >= config.leaseSeconds) {
     throw new ConfigurationError(
       'Invalid configuration: NODE_LOCK_WAIT_SECONDS: must be shorter than NODE_LEASE_SECONDS',
     );
   }
-  return {
-    nodeCacheTable: c.NODE_CACHE_TABLE,
-    introspectionDataBucket: c.INTROSPECTION_DATA_BUCKET,
-    timeoutSeconds: c.INSPECTOR_TIMEOUT,
-    leaseSeconds: c.NODE_LEASE_SECONDS,
-    lockWaitSeconds: c.NODE_LOCK_WAIT_SECONDS,
-    storeData: c.STORE_DATA,
-    dynamoDbEndpoint: c.DYNAMODB_ENDPOINT,
-    s3Endpoint: c.S3_ENDPOINT,
-    region: c.AWS_REGION,
-    ironic: {
-      url: c.IRONIC_URL,
-      authType: c.IRONIC_AUTH_TYPE,
-      credentials: c.IRONIC_CREDENTIALS,
-      credentialsSecretId: c.IRONIC_CREDENTIALS_SECRET_ID,
-      timeoutSeconds: c.IRONIC_TIMEOUT_SECONDS,
-    },
-    ipmiAddressFields: c.IPMI_ADDRESS_FIELDS,
-    canManageBoot: c.CAN_MANAGE_BOOT,
-    apiAuthStrategy: c.API_AUTH_STRATEGY,
-    introspectionDelaySeconds: c.INTROSPECTION_DELAY,
-    apiMaxLimit: c.API_MAX_LIMIT,
-    debug: c.DEBUG,
-    maxBodyBytes: c.MAX_BODY_BYTES,
-    workerQueueUrl: c.WORKER_QUEUE_URL,
-    processing: {
-      hooks: c.PROCESSING_HOOKS,
-      addPorts: c.ADD_PORTS,
-      keepPorts: c.KEEP_PORTS,
-      overwriteExisting: c.OVERWRITE_EXISTING,
-      powerOff: c.POWER_OFF,
-      permitActiveIntrospection: c.PERMIT_ACTIVE_INTROSPECTION,
-      nodeNotFoundHook: c.NODE_NOT_FOUND_HOOK,
-      enrollNodeDriver: c.ENROLL_NODE_DRIVER,
-      diskPartitioningSpacing: c.DISK_PARTITIONING_SPACING,
-      capabilitiesBootMode: c.CAPABILITIES_BOOT_MODE,
-      cpuFlags: c.CAPABILITIES_CPU_FLAGS,
-      pciAliases: c.PCI_DEVICES_ALIASES,
-      updatePxeEnabled: c.UPDATE_PXE_ENABLED,
-      extraHardwareStrict: c.EXTRA_HARDWARE_STRICT,
-      physnetCidrMap: c.PHYSNET_CIDR_MAP,
-      knownAccelerators: c.ACCELERATORS_KNOWN_DEVICES,
-    },
-  };
+  return config;
 }
 
 let cached: InspectorConfig | undefined;

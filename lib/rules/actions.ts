@@ -21,8 +21,8 @@
  * ```
  */
 import { isDeepStrictEqual } from 'node:util';
-import { RuleEvaluationError, RuleFailAction, RuleFormattingError } from '#lib/errors.ts';
-import type { NodeInfo } from '#lib/node-info.ts';
+import { RuleEvaluationError, RuleFailAction, RuleFormattingError } from '#lib/domain/errors.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import { checkParams, ParameterError } from '#lib/rules/conditions.ts';
 import { FormatSyntaxError, parseFormat, renderFormat, templateProblem } from '#lib/rules/format.ts';
@@ -147,7 +147,7 @@ const PLUGINS: Record<ActionName, ActionPlugin> = {
       const resetInterfaces =
         path.replace(/^\/+|\/+$/g, '') === 'driver' &&
         (!Object.hasOwn(params, 'reset_interfaces') || pyTruthy(params.reset_interfaces));
-      await nodeInfo.patch(
+      await nodeInfo.ironic.patch(
         [{ op: 'add', path, value: params.value }],
         resetInterfaces ? { resetInterfaces: true } : {},
       );
@@ -162,7 +162,7 @@ const PLUGINS: Record<ActionName, ActionPlugin> = {
     },
     async apply(nodeInfo, params) {
       const value = params.value;
-      await nodeInfo.updateCapabilities({
+      await nodeInfo.ironic.updateCapabilities({
         [params.name as string]: value === null || value === undefined ? null : pyStr(value),
       });
     },
@@ -176,7 +176,7 @@ const PLUGINS: Record<ActionName, ActionPlugin> = {
     },
     async apply(nodeInfo, params, context) {
       const path = params.path as string;
-      const current = valueAtPath((await nodeInfo.node()) as Record<string, unknown>, path);
+      const current = valueAtPath((await nodeInfo.ironic.node()) as Record<string, unknown>, path);
       if (current.found && !Array.isArray(current.value)) {
         throw new RuleEvaluationError(
           context.rule,
@@ -188,7 +188,7 @@ const PLUGINS: Record<ActionName, ActionPlugin> = {
       if (!pyTruthy(params.unique) || !after.some((item) => pyEquals(item, params.value)))
         after.push(params.value);
       if (current.found && isDeepStrictEqual(before, after)) return;
-      await nodeInfo.patch([{ op: current.found ? 'replace' : 'add', path, value: after }]);
+      await nodeInfo.ironic.patch([{ op: current.found ? 'replace' : 'add', path, value: after }]);
     },
   },
   'add-trait': {
@@ -199,7 +199,7 @@ const PLUGINS: Record<ActionName, ActionPlugin> = {
       if (params.name === '') throw new ParameterError('name must not be empty');
     },
     async apply(nodeInfo, params) {
-      await nodeInfo.addTrait(params.name as string);
+      await nodeInfo.ironic.addTrait(params.name as string);
     },
   },
   'remove-trait': {
@@ -210,7 +210,7 @@ const PLUGINS: Record<ActionName, ActionPlugin> = {
       if (params.name === '') throw new ParameterError('name must not be empty');
     },
     async apply(nodeInfo, params) {
-      await nodeInfo.removeTrait(params.name as string);
+      await nodeInfo.ironic.removeTrait(params.name as string);
     },
   },
   example: {

@@ -20,7 +20,7 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import { RuleNotFound } from '#lib/errors.ts';
+import { RuleNotFound } from '#lib/domain/errors.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import { ruleBody, shortRuleBody } from '#lib/rules/rule.ts';
@@ -91,4 +91,24 @@ export async function deleteAllRules(deps: RulesApiDeps): Promise<RuleAnswer> {
   await deps.rules.deleteAll();
   deps.logger.info('All introspection rules were deleted');
   return { status: 204, body: undefined };
+}
+
+/** The rules use cases on one set of dependencies: what the route table calls. */
+export interface RulesUseCases {
+  create(body: unknown, request: RuleRequest): Promise<RuleAnswer>;
+  list(request: RuleRequest): Promise<RuleAnswer>;
+  get(uuid: string, request: RuleRequest): Promise<RuleAnswer>;
+  delete(uuid: string): Promise<RuleAnswer>;
+  deleteAll(): Promise<RuleAnswer>;
+}
+
+/** Bind the rules use cases to their dependencies. */
+export function rulesUseCases(deps: RulesApiDeps): RulesUseCases {
+  return {
+    create: (body, request) => createRule(deps, body, request),
+    list: (request) => listRules(deps, request),
+    get: (uuid, request) => getRule(deps, uuid, request),
+    delete: (uuid) => deleteRule(deps, uuid),
+    deleteAll: () => deleteAllRules(deps),
+  };
 }

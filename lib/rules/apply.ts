@@ -16,8 +16,8 @@
  * await applyIntrospectionRules({ rules, logger }, nodeInfo, processedData);
  * ```
  */
-import { RuleEvaluationError } from '#lib/errors.ts';
-import type { NodeInfo } from '#lib/node-info.ts';
+import { RuleEvaluationError } from '#lib/domain/errors.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
@@ -41,7 +41,7 @@ const ruleName = (rule: Rule) => rule.description || rule.uuid;
 
 async function scopeMatches(rule: Rule, nodeInfo: NodeInfo): Promise<boolean> {
   if (!rule.scope) return true;
-  return (await nodeInfo.node()).properties?.inspection_scope === rule.scope;
+  return (await nodeInfo.ironic.node()).properties?.inspection_scope === rule.scope;
 }
 
 /** Whether every condition of the rule holds (upstream's `check_conditions`). */
@@ -53,7 +53,7 @@ export async function conditionsHold(
 ): Promise<boolean> {
   for (const condition of rule.conditions) {
     const { scheme, path } = splitField(condition.field);
-    const source = scheme === 'node' ? sdkNodeDict(await nodeInfo.node()) : data;
+    const source = scheme === 'node' ? sdkNodeDict(await nodeInfo.ironic.node()) : data;
     const where = `condition ${condition.op} on ${condition.field}`;
     let values: unknown[];
     try {
@@ -134,7 +134,7 @@ export async function applyIntrospectionRules(
   data: IntrospectionDocument,
 ): Promise<string[]> {
   // Upstream invalidates the node's caches here: conditions see the node as the hooks left it.
-  nodeInfo.invalidateCache();
+  nodeInfo.ironic.invalidateCache();
   const rules = deps.rules === undefined ? [] : await deps.rules.list();
   if (rules.length === 0) {
     deps.logger.debug('No custom introspection rules to apply', { node: nodeInfo.uuid });

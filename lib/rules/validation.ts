@@ -12,14 +12,14 @@
  * const rule = validateRule(body, { now: new Date(), newUuid: randomUUID });
  * ```
  */
-import { InvalidIntrospectionData, InvalidRule, RuleTooLarge } from '#lib/errors.ts';
+import { InvalidIntrospectionData, InvalidRule, RuleTooLarge } from '#lib/domain/errors.ts';
+import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
 import { actionPlugin } from '#lib/rules/actions.ts';
 import { conditionPlugin, ParameterError } from '#lib/rules/conditions.ts';
 import { JsonPathSyntaxError, parseJsonPath } from '#lib/rules/jsonpath.ts';
 import { pyTruthy } from '#lib/rules/python.ts';
 import type { ActionName, ConditionOp, Multiple, Rule, RuleAction, RuleCondition } from '#lib/rules/rule.ts';
 import { actionsSchemaError, conditionsSchemaError } from '#lib/rules/schema.ts';
-import { toStoredTimestamp } from '#lib/timestamps.ts';
 
 /**
  * The largest rule stored: one DynamoDB item holds at most 400 KB with its keys and attribute

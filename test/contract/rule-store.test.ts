@@ -1,19 +1,14 @@
 /**
- * The rule store contract, run against the DynamoDB adapter (DynamoDB Local from the global setup,
- * a fresh table) and the in-memory one: creation order, exact UUID strings, 409 on a duplicate
+ * The rule store contract, run against every store implementation (`test/support/stores.ts`: in
+ * memory, and DynamoDB Local from the global setup on a fresh table): creation order, exact UUID strings, 409 on a duplicate
  * (also when two creations race), 404-style misses, delete one and delete all, and that rules
  * live beside node records without disturbing them.
  */
 import { randomUUID } from 'node:crypto';
-import { describe, expect, inject, it } from 'vitest';
-import { documentClient, dynamoDbClient } from '#lib/adapters/aws.ts';
-import { DynamoDbRuleStore } from '#lib/adapters/dynamodb/rule-store.ts';
-import { createNodeCacheTable, DynamoDbNodeStore } from '#lib/adapters/dynamodb-node-store.ts';
-import { MemoryRuleStore } from '#lib/adapters/memory/rule-store.ts';
-import { loadConfig } from '#lib/config.ts';
-import { RuleAlreadyExists } from '#lib/errors.ts';
-import type { RuleStore } from '#lib/ports/rule-store.ts';
+import { describe, expect, it } from 'vitest';
+import { RuleAlreadyExists } from '#lib/domain/errors.ts';
 import type { Rule } from '#lib/rules/rule.ts';
+import { freshStores, localServiceStores, STORE_IMPLEMENTATIONS, testRecord } from '#test/support/stores.ts';
 
 let clock = Date.parse('2026-01-01T00:00:00Z');
 
@@ -30,29 +25,11 @@ function rule(fields: Partial<Rule> = {}): Rule {
   };
 }
 
-async function dynamoDbStore(): Promise<{ store: RuleStore; table: string; nodes: DynamoDbNodeStore }> {
-  const config = loadConfig({
-    NODE_CACHE_TABLE: `rules-${randomUUID()}`,
-    DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
-    AWS_REGION: 'us-east-1',
-  });
-  const client = dynamoDbClient(config);
-  await createNodeCacheTable(client, config.nodeCacheTable);
-  return {
-    store: new DynamoDbRuleStore(documentClient(client), config.nodeCacheTable),
-    table: config.nodeCacheTable,
-    nodes: new DynamoDbNodeStore(documentClient(client), config.nodeCacheTable),
-  };
-}
+describe.each(STORE_IMPLEMENTATIONS)('rule store contract: $name', (implementation) => {
+  const stores = freshStores(implementation);
 
-const adapters: Array<[string, () => Promise<RuleStore>]> = [
-  ['DynamoDB', async () => (await dynamoDbStore()).store],
-  ['memory', async () => new MemoryRuleStore()],
-];
-
-describe.each(adapters)('rule store contract: %s', (_name, make) => {
   it('keeps a rule exactly as given and lists rules in creation order', async () => {
-    const store = await make();
+    const store = stores().rules;
     expect(await store.list()).toEqual([]);
     const second = rule({ description: 'second' });
     const first = { ...rule({ description: '' }), createdAt: '2025-12-31T00:00:00.000000' };
@@ -79,7 +56,7 @@ describe.each(adapters)('rule store contract: %s', (_name, make) => {
   });
 
   it('ties in creation time come back in one fixed order', async () => {
-    const store = await make();
+    const store = stores().rules;
     const at = '2026-06-01T00:00:00.000000';
     const rules = ['c', 'a', 'b'].map((c) =>
       rule({ uuid: `${c.repeat(8)}-0000-0000-0000-000000000000`, createdAt: at }),
@@ -91,7 +68,7 @@ describe.each(adapters)('rule store contract: %s', (_name, make) => {
   });
 
   it('finds a rule only by its exact UUID string', async () => {
-    const store = await make();
+    const store = stores().rules;
     const r = rule({ uuid: '7459BF7C9FF943A8BA9F48542ECDA66C' });
     await store.create(r);
     expect(await store.get('7459BF7C9FF943A8BA9F48542ECDA66C')).toEqual(r);
@@ -100,7 +77,7 @@ describe.each(adapters)('rule store contract: %s', (_name, make) => {
   });
 
   it('refuses a second rule with the same UUID, also when two creations race', async () => {
-    const store = await make();
+    const store = stores().rules;
     const r = rule();
     await store.create(r);
     await expect(store.create({ ...rule(), uuid: r.uuid })).rejects.toThrow(RuleAlreadyExists);
@@ -118,7 +95,7 @@ describe.each(adapters)('rule store contract: %s', (_name, make) => {
   });
 
   it('deletes one rule (false when absent, once only) and then all', async () => {
-    const store = await make();
+    const store = stores().rules;
     const [a, b, c] = [rule(), rule(), rule()] as [Rule, Rule, Rule];
     for (const r of [a, b, c]) await store.create(r);
     expect(await store.delete(b.uuid)).toBe(true);
@@ -137,7 +114,7 @@ describe.each(adapters)('rule store contract: %s', (_name, make) => {
   });
 
   it('deletes more rules than one transaction holds', async () => {
-    const store = await make();
+    const store = stores().rules;
     const many = Array.from({ length: 60 }, () => rule());
     await Promise.all(many.map((r) => store.create(r)));
     expect(await store.list()).toHaveLength(60);
@@ -148,22 +125,10 @@ describe.each(adapters)('rule store contract: %s', (_name, make) => {
 
 describe('rule store on the node cache table', () => {
   it('shares the table with node records without either seeing the other', async () => {
-    const { store, nodes } = await dynamoDbStore();
+    const { rules: store, nodes } = await localServiceStores();
     await store.create(rule());
     expect(await nodes.listNodeUuids()).toEqual([]);
-    await nodes.replaceNode(
-      {
-        uuid: randomUUID(),
-        versionId: randomUUID(),
-        state: 'starting',
-        startedAt: new Date(),
-        finishedAt: null,
-        error: null,
-        manageBoot: true,
-      },
-      [],
-      null,
-    );
+    await nodes.replaceNode(testRecord(), [], null);
     expect(await store.list()).toHaveLength(1);
     expect(await nodes.listNodeUuids()).toHaveLength(1);
     await store.deleteAll();

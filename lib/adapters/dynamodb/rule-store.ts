@@ -32,7 +32,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { RuleAlreadyExists } from '#lib/errors.ts';
+import { RuleAlreadyExists } from '#lib/domain/errors.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { Rule } from '#lib/rules/rule.ts';
 

@@ -8,7 +8,7 @@
  * await rules.create(rule);
  * ```
  */
-import { RuleAlreadyExists } from '#lib/errors.ts';
+import { RuleAlreadyExists } from '#lib/domain/errors.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { Rule } from '#lib/rules/rule.ts';
 

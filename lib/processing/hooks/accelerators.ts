@@ -12,9 +12,13 @@
  */
 import type { ProcessingConfig } from '#lib/config.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import type { ProcessingHook } from '#lib/processing/hooks.ts';
+import type { ProcessingHook } from '#lib/processing/hook.ts';
 
-export function accelerators(config: ProcessingConfig, logger: Logger): ProcessingHook {
+/** What `accelerators` reads. */
+export type AcceleratorsOptions = Pick<ProcessingConfig, 'knownAccelerators'> & { readonly logger: Logger };
+
+export function accelerators(config: AcceleratorsOptions): ProcessingHook {
+  const { logger } = config;
   return {
     name: 'accelerators',
     async beforeUpdate(data, nodeInfo) {
@@ -39,7 +43,7 @@ export function accelerators(config: ProcessingConfig, logger: Logger): Processi
         logger.info('No known accelerator devices found', { node: nodeInfo.uuid });
         return;
       }
-      await nodeInfo.updateProperties({ accelerators: found });
+      await nodeInfo.ironic.updateProperties({ accelerators: found });
       logger.info('Found accelerator devices', { node: nodeInfo.uuid, accelerators: found });
     },
   };

@@ -9,8 +9,8 @@
  * }
  * ```
  */
-import { IronicError } from '#lib/errors.ts';
-import type { NodeInfo } from '#lib/node-info.ts';
+import { IronicError } from '#lib/domain/errors.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { IronicPort, JsonPatch } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
@@ -40,7 +40,7 @@ export function isValidInterface(data: IntrospectionDocument, iface: InventoryIn
 /** The interface's Ironic port, by MAC (Ironic keeps MACs in lower case), or undefined. */
 export async function portOf(nodeInfo: NodeInfo, iface: InventoryInterface): Promise<IronicPort | undefined> {
   if (typeof iface.mac_address !== 'string') return undefined;
-  const ports = await nodeInfo.ports();
+  const ports = await nodeInfo.ironic.ports();
   return ports[iface.mac_address] ?? ports[iface.mac_address.toLowerCase()];
 }
 
@@ -52,7 +52,7 @@ export async function patchPortOrWarn(
   logger: Logger,
 ): Promise<void> {
   try {
-    await nodeInfo.patchPort(port, patches);
+    await nodeInfo.ironic.patchPort(port, patches);
   } catch (err) {
     if (!(err instanceof IronicError && err.ironicStatus === 400)) throw err;
     logger.warn(`Failed to update port ${port.uuid}: ${err.faultString}`, {

@@ -14,7 +14,7 @@
  */
 import type { ProcessingConfig } from '#lib/config.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import type { ProcessingHook } from '#lib/processing/hooks.ts';
+import type { ProcessingHook } from '#lib/processing/hook.ts';
 import { pyInt, pyTruthy } from '#lib/rules/python.ts';
 
 const EDEPLOY_ITEM_SIZE = 4;
@@ -28,7 +28,13 @@ function jsonKey(key: unknown): string | undefined {
   return undefined;
 }
 
-export function extraHardware(config: ProcessingConfig, logger: Logger): ProcessingHook {
+/** What `extra_hardware` reads. */
+export type ExtraHardwareOptions = Pick<ProcessingConfig, 'extraHardwareStrict'> & {
+  readonly logger: Logger;
+};
+
+export function extraHardware(config: ExtraHardwareOptions): ProcessingHook {
+  const { logger } = config;
   const strict = config.extraHardwareStrict;
   return {
     name: 'extra_hardware',

@@ -10,11 +10,12 @@
  * ```
  */
 import type { Logger } from '#lib/ports/logger.ts';
+import type { ProcessingHook } from '#lib/processing/hook.ts';
 import { inventoryInterfaces, isValidInterface } from '#lib/processing/hooks/common.ts';
-import type { ProcessingHook } from '#lib/processing/hooks.ts';
 import { interfaceTlvs, parseLldpTlvs } from '#lib/processing/lldp.ts';
 
-export function lldpBasic(logger: Logger): ProcessingHook {
+export function lldpBasic(options: { readonly logger: Logger }): ProcessingHook {
+  const { logger } = options;
   return {
     name: 'lldp_basic',
     async beforeUpdate(data, nodeInfo) {

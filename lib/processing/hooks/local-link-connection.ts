@@ -14,19 +14,25 @@
 import type { ProcessingConfig } from '#lib/config.ts';
 import type { JsonPatch } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { ProcessingHook } from '#lib/processing/hook.ts';
 import {
   inventoryInterfaces,
   isValidInterface,
   patchPortOrWarn,
   portOf,
 } from '#lib/processing/hooks/common.ts';
-import type { ProcessingHook } from '#lib/processing/hooks.ts';
 import { chassisId, hexBytes, interfaceTlvs, portId } from '#lib/processing/lldp.ts';
 
 /** oslo's `is_valid_mac`: six colon-separated hex pairs. */
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
-export function localLinkConnection(config: ProcessingConfig, logger: Logger): ProcessingHook {
+/** What `local_link_connection` reads. */
+export type LocalLinkConnectionOptions = Pick<ProcessingConfig, 'overwriteExisting'> & {
+  readonly logger: Logger;
+};
+
+export function localLinkConnection(config: LocalLinkConnectionOptions): ProcessingHook {
+  const { logger } = config;
   return {
     name: 'local_link_connection',
     async beforeUpdate(data, nodeInfo) {

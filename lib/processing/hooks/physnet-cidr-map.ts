@@ -12,6 +12,7 @@
 import type { ProcessingConfig } from '#lib/config.ts';
 import { networkContains, parseStrictAddress } from '#lib/domain/ip-address.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { ProcessingHook } from '#lib/processing/hook.ts';
 import {
   type InventoryInterface,
   inventoryInterfaces,
@@ -19,9 +20,14 @@ import {
   patchPortOrWarn,
   portOf,
 } from '#lib/processing/hooks/common.ts';
-import type { ProcessingHook } from '#lib/processing/hooks.ts';
 
-export function physnetCidrMap(config: ProcessingConfig, logger: Logger): ProcessingHook {
+/** What `physnet_cidr_map` reads. */
+export type PhysnetCidrMapOptions = Pick<ProcessingConfig, 'physnetCidrMap' | 'overwriteExisting'> & {
+  readonly logger: Logger;
+};
+
+export function physnetCidrMap(config: PhysnetCidrMapOptions): ProcessingHook {
+  const { logger } = config;
   const physnetOf = (iface: InventoryInterface): string | undefined => {
     const ips = [iface.ipv4_address, iface.ipv6_address]
       .map(parseStrictAddress)

@@ -14,7 +14,7 @@
 
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import type { ProcessingHook } from '#lib/processing/hooks.ts';
+import type { ProcessingHook } from '#lib/processing/hook.ts';
 import { pyTruthy } from '#lib/rules/python.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -34,7 +34,8 @@ function serials(data: IntrospectionDocument): unknown[] {
   return [];
 }
 
-export function raidDevice(logger: Logger): ProcessingHook {
+export function raidDevice(options: { readonly logger: Logger }): ProcessingHook {
+  const { logger } = options;
   return {
     name: 'raid_device',
     beforeProcessing(data) {
@@ -50,14 +51,16 @@ export function raidDevice(logger: Logger): ProcessingHook {
         logger.warn('No block device was received from ramdisk', log);
         return;
       }
-      const node = await nodeInfo.node();
+      const node = await nodeInfo.ironic.node();
       if (Object.hasOwn(node.properties ?? {}, 'root_device')) {
         logger.info('Root device is already known for the node', log);
         return;
       }
       const extra = node.extra ?? {};
       if (!Object.hasOwn(extra, 'block_devices')) {
-        await nodeInfo.patch([{ op: 'add', path: '/extra/block_devices', value: { serials: current } }]);
+        await nodeInfo.ironic.patch([
+          { op: 'add', path: '/extra/block_devices', value: { serials: current } },
+        ]);
         return;
       }
       const stored = extra.block_devices;
@@ -72,7 +75,7 @@ export function raidDevice(logger: Logger): ProcessingHook {
         );
         return;
       }
-      await nodeInfo.patch([
+      await nodeInfo.ironic.patch([
         { op: 'remove', path: '/extra/block_devices' },
         { op: 'add', path: '/properties/root_device', value: { serial: added[0] } },
       ]);

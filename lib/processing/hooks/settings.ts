@@ -1,6 +1,6 @@
 /**
  * Settings of the optional processing hooks (upstream's `[extra_hardware]`, `[port_physnet]` and
- * `[accelerators]` options), as zod schemas `lib/config.ts` merges into its own, and their names.
+ * `[accelerators]` options): the zod schemas `lib/config.ts` uses for its leaves, and the hooks' names.
  *
  * | Variable | Default | Upstream |
  * |---|---|---|
@@ -48,7 +48,8 @@ export const DEFAULT_KNOWN_ACCELERATORS = {
   ],
 };
 
-const physnetCidrMap = z
+/** `PHYSNET_CIDR_MAP`'s schema. */
+export const physnetCidrMapSetting = z
   .string()
   .default('')
   .transform((text, ctx): PhysnetMapping[] => {
@@ -75,7 +76,8 @@ const physnetCidrMap = z
     return mappings;
   });
 
-const knownAccelerators = z
+/** `ACCELERATORS_KNOWN_DEVICES`'s schema. */
+export const knownAcceleratorsSetting = z
   .string()
   .optional()
   .transform((text, ctx): KnownAccelerator[] => {
@@ -107,20 +109,3 @@ const knownAccelerators = z
     }
     return devices as KnownAccelerator[];
   });
-
-/** The settings' schemas, keyed by environment variable. */
-export const optionalHookSettings = {
-  EXTRA_HARDWARE_STRICT: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
-  PHYSNET_CIDR_MAP: physnetCidrMap,
-  ACCELERATORS_KNOWN_DEVICES: knownAccelerators,
-};
-
-/** The optional hooks' settings, as `ProcessingConfig` carries them. */
-export interface OptionalHookConfig {
-  readonly extraHardwareStrict: boolean;
-  readonly physnetCidrMap: readonly PhysnetMapping[];
-  readonly knownAccelerators: readonly KnownAccelerator[];
-}
