@@ -126,6 +126,10 @@ const interfaceRecord = z.object({
   mac: z.string(),
   client_id: z.string().nullable(),
   pxe: z.boolean(),
+  lldp_processed: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: "The interface's LLDP TLVs by name (the optional lldp_basic hook)" }),
 });
 
 export const processedDataSchema = component(
