@@ -5,8 +5,9 @@
  * `ironicUrl` (required to deploy), `auth` (`iam` | `keystone` | `http_basic` | `noauth`),
  * `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
  * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `workerConcurrency`, `vpcId` with `subnetIds`
- * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`, and
- * `errorEmail` (mail introspections that end in error, from the event bus).
+ * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`,
+ * `errorEmail` (mail introspections that end in error, from the event bus), `processingHooks` and
+ * `physnetCidrMap` (comma-separated), `extraHardwareStrict` (`true`/`false`).
  *
  * cdk-nag's AwsSolutions checks run at every synth; an unacknowledged finding fails it.
  */
@@ -61,6 +62,11 @@ const stack = new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessI
     : {}),
   ...(ctx('alarmTopicArn') ? { alarmTopicArn: ctx('alarmTopicArn') as string } : {}),
   ...(ctx('workerConcurrency') ? { workerConcurrency: Number(ctx('workerConcurrency')) } : {}),
+  processing: {
+    ...(ctx('processingHooks') ? { hooks: list('processingHooks') } : {}),
+    ...(ctx('physnetCidrMap') ? { physnetCidrMap: list('physnetCidrMap') } : {}),
+    ...(ctx('extraHardwareStrict') ? { extraHardwareStrict: ctx('extraHardwareStrict') === 'true' } : {}),
+  },
 });
 const errorEmail = ctx('errorEmail');
 if (errorEmail !== undefined) {

@@ -65,6 +65,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb/table.ts';
+import { loadConfig } from '../lib/config.ts';
 import { type FunctionNetwork, InspectorFunction } from './inspector-function.ts';
 import { IntrospectionEvents } from './introspection-events.ts';
 
@@ -128,6 +129,38 @@ export interface ServerlessInspectorProps extends StackProps {
   readonly workerConcurrency?: number;
   /** More settings for the functions (`ADD_PORTS`, `KEEP_PORTS`, `POWER_OFF`, …, see the README). */
   readonly settings?: Readonly<Record<string, string>>;
+  /** The processing hooks and their options (the functions that process: api and worker). */
+  readonly processing?: ProcessingProps;
+}
+
+/** Processing hooks and the optional hooks' options (`PROCESSING_HOOKS` and friends). */
+export interface ProcessingProps {
+  /**
+   * Hooks in order, e.g. upstream's defaults plus `extra_hardware`, `lldp_basic`,
+   * `local_link_connection`, `physnet_cidr_map`, `raid_device`, `accelerators`.
+   * @default upstream's default hooks
+   */
+  readonly hooks?: readonly string[];
+  /** `physnet_cidr_map`: `CIDR:physnet` entries (`10.10.10.0/24:physnet_a`). @default none */
+  readonly physnetCidrMap?: readonly string[];
+  /** `extra_hardware`: drop data not in the eDeploy format. @default false */
+  readonly extraHardwareStrict?: boolean;
+  /** `accelerators`: the known devices (each with `vendor_id` and `device_id`). @default upstream's list */
+  readonly knownAccelerators?: ReadonlyArray<Readonly<Record<string, string>>>;
+}
+
+/** The processing props as the functions' settings, checked at synth (a bad one fails the synth). */
+export function processingSettings(props: ProcessingProps | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (props?.hooks !== undefined) env.PROCESSING_HOOKS = props.hooks.join(',');
+  if (props?.physnetCidrMap !== undefined) env.PHYSNET_CIDR_MAP = props.physnetCidrMap.join(',');
+  if (props?.extraHardwareStrict !== undefined) env.EXTRA_HARDWARE_STRICT = String(props.extraHardwareStrict);
+  if (props?.knownAccelerators !== undefined) {
+    env.ACCELERATORS_KNOWN_DEVICES = JSON.stringify({ pci_devices: props.knownAccelerators });
+  }
+  // The functions validate these at start; checking them here turns a bad value into a failed synth.
+  loadConfig(env);
+  return env;
 }
 
 /** The VPC placement of the functions, by IDs. */
@@ -321,12 +354,15 @@ export class ServerlessInspectorStack extends Stack {
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         ...(network ? { network } : {}),
       });
+    // The callback (api) and reapply (worker) process introspection data.
+    const processing = processingSettings(props.processing);
     this.api = fn('Api', 'functions/api.ts', API_TIMEOUT, {
       ...common,
+      ...processing,
       WORKER_QUEUE_URL: this.queue.queueUrl,
       API_AUTH_STRATEGY: auth,
     });
-    this.worker = fn('Worker', 'functions/worker.ts', WORKER_TIMEOUT, common);
+    this.worker = fn('Worker', 'functions/worker.ts', WORKER_TIMEOUT, { ...common, ...processing });
     this.cleanUp = fn('CleanUp', 'functions/clean-up.ts', CLEAN_UP_TIMEOUT, common);
 
     // Least privilege: each function gets the calls it makes, nothing else (no Scan anywhere).

@@ -10,6 +10,7 @@
  * | `introspection:status` | reader: `(role:reader and system_scope:all) or role:admin or role:service` | `GET /v1/introspection[/<id>]` |
  * | `introspection:pxe_filter` | reader, as above (an addition: upstream has no such route) | `GET /v1/pxe-filter` |
  * | `introspection:start`, `:abort`, `:data`, `:reapply` | admin: `role:admin or role:service` | the rest |
+ * | `introspection:rule:get`, `:create`, `:delete` | admin | `/v1/rules[/<uuid>]` by method |
  *
  * @example
  * ```ts
@@ -29,7 +30,10 @@ export type PolicyRule =
   | 'introspection:start'
   | 'introspection:abort'
   | 'introspection:data'
-  | 'introspection:reapply';
+  | 'introspection:reapply'
+  | 'introspection:rule:get'
+  | 'introspection:rule:create'
+  | 'introspection:rule:delete';
 
 /** The routes API Gateway leaves public (no authorizer), as upstream: (method, HTTP API route path). */
 export const PUBLIC_ROUTES: ReadonlyArray<readonly [string, string]> = [

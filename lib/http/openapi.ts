@@ -182,6 +182,7 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
     tags: [
       { name: 'versions', description: 'Version discovery (public)' },
       { name: 'introspection', description: 'Introspection: start, status, list, abort, data, reapply' },
+      { name: 'rules', description: 'Introspection rules: create, list, show, delete' },
       { name: 'ramdisk', description: "The ramdisk's callback (public)" },
       { name: 'additions', description: 'Not in ironic-inspector: this document and the dashboard' },
     ],

@@ -233,6 +233,30 @@ describe('every operation answers as documented', () => {
     ).toBe(404);
     await stack.idle();
 
+    const rule = {
+      uuid: '7459bf7c-9ff9-43a8-ba9f-48542ecda66c',
+      description: 'openapi rule',
+      conditions: [{ op: 'ge', field: 'memory_mb', value: 1024 }],
+      actions: [{ action: 'set-capability', name: 'big', value: 'true' }],
+    };
+    expect((await stack.call('POST', '/v1/rules', { body: rule })).status).toBe(201);
+    expect(
+      (
+        await stack.call('POST', '/v1/rules', {
+          body: { ...rule, uuid: undefined },
+          headers: { 'X-OpenStack-Ironic-Inspector-API-Version': '1.0' },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await stack.call('POST', '/v1/rules', { body: rule })).status).toBe(409);
+    expect((await stack.call('POST', '/v1/rules', { body: { actions: [] } })).status).toBe(400);
+    expect((await stack.call('GET', '/v1/rules')).status).toBe(200);
+    expect((await stack.call('GET', `/v1/rules/${rule.uuid}`)).status).toBe(200);
+    expect((await stack.call('DELETE', `/v1/rules/${rule.uuid}`)).status).toBe(204);
+    expect((await stack.call('GET', `/v1/rules/${rule.uuid}`)).status).toBe(404);
+    expect((await stack.call('DELETE', `/v1/rules/${rule.uuid}`)).status).toBe(404);
+    expect((await stack.call('DELETE', '/v1/rules')).status).toBe(204);
+
     expect((await stack.call('GET', '/openapi.json')).status).toBe(200);
     expect((await stack.call('GET', '/dashboard')).status).toBe(200);
     expect((await stack.call('GET', '/dashboard/app.js')).status).toBe(200);

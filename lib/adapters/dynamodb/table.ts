@@ -12,6 +12,8 @@
  * | option | `NODE#<uuid>` | `OPTION#<name>` | option_name, option_value (JSON) |
  * | lease | `NODE#<uuid>` | `LEASE` | owner, expires_at (ms), ttl (s) |
  * | power slots | `THROTTLE` | `POWER` | next_slot (ms) |
+ * | rule, listed | `RULES` | `RULE#<created_at>#<uuid>` | rule_uuid, rule (JSON) (`rule-store.ts`) |
+ * | rule, by UUID | `RULE#<uuid>` | `RULE` | list_sk, rule (JSON) |
  *
  * Indexes:
  * - `nodes-by-state` (state, list_key = `<started_at>#<uuid>`), records only: listing merges the
