@@ -30,6 +30,11 @@ export const jobSchema = z.discriminatedUnion('type', [
     startedAt: z.string(),
     /** The power slot (upstream's introspection_delay): not before this time (epoch ms). */
     notBeforeMs: z.number().optional(),
+    /**
+     * Whether the PXE boot device is set persistently, from the node the start read (so the worker
+     * does not read it again); absent in jobs queued before it was carried: the worker reads the node.
+     */
+    persistentBoot: z.boolean().optional(),
   }),
   /** After processing: power off (when wanted) and `finish`, holding the callback's lease. */
   z.object({

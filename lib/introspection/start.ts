@@ -42,9 +42,14 @@ export interface IntrospectNodeOptions {
  * Upstream `_do_introspect` (`release_lock(fsm_transition(wait))`): lookup attributes from the node's
  * ports, PXE boot device and reboot (managed boot), then `wait`; a failure moves the node to `error`.
  */
-export function introspectNode(options: IntrospectNodeOptions): (nodeInfo: NodeInfo) => Promise<void> {
+export function introspectNode(
+  options: IntrospectNodeOptions,
+): (nodeInfo: NodeInfo, known?: { readonly persistentBoot?: boolean | undefined }) => Promise<void> {
   const { logger } = options;
-  const body = async (nodeInfo: NodeInfo): Promise<void> => {
+  const body = async (
+    nodeInfo: NodeInfo,
+    known: { readonly persistentBoot?: boolean | undefined } = {},
+  ): Promise<void> => {
     await nodeInfo.acquireLock({ blocking: true });
     const macs = Object.keys(await nodeInfo.ironic.ports());
     if (macs.length > 0) {
@@ -66,9 +71,10 @@ export function introspectNode(options: IntrospectNodeOptions): (nodeInfo: NodeI
       return;
     }
     const ironic = requireIronic(options);
-    const node = await nodeInfo.ironic.node();
+    // The start read the node and says how to boot; only an older job makes the worker read it.
+    const persistent = known.persistentBoot ?? persistentBoot(await nodeInfo.ironic.node());
     try {
-      await callWithRetries(() => ironic.setBootDevice(nodeInfo.uuid, 'pxe', persistentBoot(node)), options);
+      await callWithRetries(() => ironic.setBootDevice(nodeInfo.uuid, 'pxe', persistent), options);
     } catch (err) {
       throw new InspectorError(`Failed to set boot device to PXE: ${(err as Error).message}`);
     }
@@ -82,15 +88,18 @@ export function introspectNode(options: IntrospectNodeOptions): (nodeInfo: NodeI
     logger.info('Introspection started successfully', { node: nodeInfo.uuid });
   };
   const wrapped = releaseLock(fsmTransition('wait', { logger })(body));
-  return async (nodeInfo) => {
-    await wrapped(nodeInfo);
+  return async (nodeInfo, known) => {
+    await wrapped(nodeInfo, known);
   };
 }
 
 /** The `introspect` job: {@link introspectNode} for a node still `starting` in the same run. */
 export function introspectJob(options: IntrospectNodeOptions): JobHandler<JobOf<'introspect'>> {
   const doIntrospect = introspectNode(options);
-  return { dueIn: ['starting'], run: (nodeInfo) => doIntrospect(nodeInfo) };
+  return {
+    dueIn: ['starting'],
+    run: (nodeInfo, job) => doIntrospect(nodeInfo, { persistentBoot: job.persistentBoot }),
+  };
 }
 
 /** What the start request needs. */
@@ -108,7 +117,7 @@ export interface StartIntrospectionOptions extends IntrospectNodeOptions {
 /** The start request. */
 export class StartIntrospection {
   readonly #options: StartIntrospectionOptions;
-  readonly #doIntrospect: (nodeInfo: NodeInfo) => Promise<void>;
+  readonly #doIntrospect: ReturnType<typeof introspectNode>;
 
   constructor(options: StartIntrospectionOptions) {
     this.#options = options;
@@ -144,7 +153,7 @@ export class StartIntrospection {
       return;
     }
     try {
-      await this.#enqueueIntrospect(nodeInfo);
+      await this.#enqueueIntrospect(nodeInfo, persistentBoot(node));
     } catch (err) {
       const message = `Failed to submit introspection job: ${(err as Error).message}`;
       await nodeInfo.finished('error', message);
@@ -156,7 +165,7 @@ export class StartIntrospection {
    * Upstream's introspection_delay: power actions at least that far apart, across all workers. The
    * reboot job waits in the queue for its slot instead of a worker sleeping for it.
    */
-  async #enqueueIntrospect(nodeInfo: NodeInfo): Promise<void> {
+  async #enqueueIntrospect(nodeInfo: NodeInfo, persistent: boolean): Promise<void> {
     const delayMs = this.#options.introspectionDelaySeconds * 1000;
     const nowMs = this.#options.now().getTime();
     const slotMs = delayMs > 0 ? await this.#options.powerSlots.reservePowerSlot(nowMs, delayMs) : nowMs;
@@ -166,6 +175,7 @@ export class StartIntrospection {
         uuid: nodeInfo.uuid,
         startedAt: jobStamp(nodeInfo.startedAt),
         notBeforeMs: slotMs,
+        persistentBoot: persistent,
       },
       { delayMs: slotMs - nowMs },
     );

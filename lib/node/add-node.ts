@@ -111,8 +111,10 @@ export async function addNode(
   await deps.nodes.replaceNode(record, rows, expected);
   // Upstream's database store drops the old data with the record. S3 is not part of the DynamoDB
   // transaction: the data goes only once the new record is committed, so a start that lost a race
-  // deletes nothing (the bucket is versioned in AWS, so even this is recoverable).
-  await dropIntrospectionData(deps, uuid);
+  // deletes nothing (the bucket is versioned in AWS, so even this is recoverable). A node without a
+  // record has no data to drop (every removal of a record drops its data first), so its first start
+  // sends no deletes.
+  if (expected !== null) await dropIntrospectionData(deps, uuid);
   return deps.nodeInfo(uuid, { ...record, node: options.node });
 }
 

@@ -51,8 +51,10 @@ export async function deleteNodesNotInList(
       continue;
     }
     try {
-      await deps.nodes.deleteNode(uuid);
+      // The data before the record: a crash in between leaves the record, and the next sync drops
+      // it again; never data without a record (a later first start deletes none).
       await dropIntrospectionData(deps, uuid);
+      await deps.nodes.deleteNode(uuid);
       dropped.push(uuid);
     } finally {
       await nodeInfo.releaseLock();
