@@ -43,6 +43,7 @@ import { createRuntime } from '#lib/runtime.ts';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from '../scripts/local-services.ts';
 import { sampleCallback } from '../scripts/sample-callback.ts';
 import { summariseProfile } from './support/cpu-profile.ts';
+import { ceilingPerSecond, ironicCapacity, type SerialCost } from './support/ironic-capacity.ts';
 import { type BenchNode, deleteNodes, enrollNodes, ensureIronic, pool } from './support/ironic-nodes.ts';
 import { formatTable, quantile } from './support/table.ts';
 
@@ -52,6 +53,7 @@ const LIST_SIZE = Number(process.env.BENCH_LIST ?? 1000);
 const LOGGING = process.env.BENCH_LOGGING ?? 'both';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const IRONIC_PORT = Number(process.env.BENCH_IRONIC_PORT ?? 6385);
+const CAPACITY = process.env.BENCH_CAPACITY !== '0';
 const BUCKET = 'bench-introspection-data';
 const root = resolve(import.meta.dirname, '..');
 const runId = randomUUID().slice(0, 6);
@@ -245,6 +247,8 @@ interface RunResult {
   phases: { start: number[]; callback: number[] };
   perIntrospection: { ironic: number; dynamoDb: number; s3: number; logLines: number };
   counts: { ironic: Counts; dynamoDb: Counts; s3: Counts };
+  /** Ironic requests per node in each round. */
+  ironicPhases: { start: Counts; callback: Counts };
 }
 
 /** One run: fresh nodes, a start round, a callback round; the nodes are deleted by the caller. */
@@ -273,6 +277,7 @@ async function run(
     s3: [...startCounts.s3, ...callbackCounts.s3],
   };
   const total = (c: Counts) => c.reduce((n, [, v]) => n + v, 0) / N;
+  const per = (c: Counts): Counts => c.map(([k, v]) => [k, v / N]);
   return {
     clients,
     logging: stack.logging,
@@ -294,6 +299,7 @@ async function run(
       logLines: logLines / N,
     },
     counts,
+    ironicPhases: { start: per(startCounts.ironic), callback: per(callbackCounts.ironic) },
   };
 }
 
@@ -384,6 +390,11 @@ async function main() {
   console.log(
     `Ironic at ${ironic.url} (${ironic.reused ? 'reused, already answering' : 'started for this run'})`,
   );
+  let capacity: { table: string; serialMs: SerialCost } | undefined;
+  if (CAPACITY) {
+    capacity = await ironicCapacity(ironic.url, 16, `bench-${runId}-cap`);
+    console.log(`\nWhat Ironic carries by itself (16 nodes, straight to Ironic):\n${capacity.table}\n`);
+  }
   const services = await startLocalServices({ buckets: [BUCKET] });
   const stacks: Stack[] = [];
   const enrolled: BenchNode[] = [];
@@ -443,6 +454,13 @@ async function main() {
     ironic.stop();
   }
   report(results, once, loadBefore, profileSummary);
+  if (capacity !== undefined && results.length > 0) {
+    const r = results[results.length - 1] as RunResult;
+    console.log(
+      `\nIronic's ceiling for this request mix (its serial time per request above): starts ${ceilingPerSecond(capacity.serialMs, r.ironicPhases.start).toFixed(1)}/s, callbacks ${ceilingPerSecond(capacity.serialMs, r.ironicPhases.callback).toFixed(1)}/s`,
+    );
+    console.log(`\n${capacity.table}`);
+  }
   if (failures.length > 0) {
     console.log(
       `\nFailed runs (their figures are missing above):\n${failures.map((f) => `  ${f}`).join('\n')}`,
