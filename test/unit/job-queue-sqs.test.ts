@@ -204,6 +204,7 @@ describe('the SQS job queue: what it sends', () => {
       uuid: node.uuid,
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/),
       notBeforeMs: expect.any(Number),
+      persistentBoot: false, // from the node the start read: the worker does not read it again
     });
     // Nothing ran: the boot work is the worker's, once SQS delivers the job.
     expect(ironic.callsOf('setPowerState')).toEqual([]);
