@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /** `npm test`: the node cache against DynamoDB Local and s3rver, started by the global setup. */
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', ['./test/support/summary-reporter.ts', { name: 'unit' }]],
     // Real services answer in milliseconds, but lease and lock tests wait out real leases.

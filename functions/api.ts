@@ -26,6 +26,7 @@ import {
   responseForError,
   statusBody,
 } from '#lib/http/api.ts';
+import { callbackSourceGuard } from '#lib/http/callback-source.ts';
 import { powertoolsLogger, powertoolsMetrics } from '#lib/observability.ts';
 import { type InspectorRuntime, runtime } from '#lib/runtime.ts';
 
@@ -213,4 +214,7 @@ export async function answer(
 export const handler = middy<APIGatewayProxyEventV2, ApiResponse>({ timeoutEarlyInMillis: 0 })
   .use(injectLambdaContext(powertoolsLogger, { resetKeys: true }))
   .use(logMetrics(powertoolsMetrics))
+  .use(
+    callbackSourceGuard(() => ({ allowed: runtime().config.callbackAllowedCidrs, logger: runtime().logger })),
+  )
   .handler((event) => answer(event));

@@ -2,33 +2,80 @@
  * The HTTP API Lambda authorizer for `keystone`: validates `X-Auth-Token` against Keystone
  * (`KEYSTONE_AUTH_URL`) and passes the caller's roles and scope on; the api applies upstream's policy
  * per route and answers 401/403 in the inspector's format (upstream's delayed auth decision). Valid
- * tokens are cached in the container until they expire (five minutes at most); API Gateway also
- * caches the identity per token.
+ * tokens are cached in the container until they expire (`AUTH_CACHE_SECONDS` at most); API Gateway
+ * also caches the identity per token (the stack's `authorizerCacheTtl`).
+ *
+ * Keystone down, slow (past `KEYSTONE_TIMEOUT_SECONDS`) or failing gives `identityStatus`
+ * `Unavailable`: the api answers 503 in the inspector's format. Unknown tokens are cheap: one judged
+ * recently is not sent to Keystone again, and a source address past `AUTH_FAILURES_PER_MINUTE`
+ * refused tokens has its new tokens refused unchecked until the minute ends.
  */
 import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
+import { AttemptGuard } from '#lib/auth/attempt-guard.ts';
 import { KeystoneTokenValidator } from '#lib/auth/keystone-tokens.ts';
-import { authorizerContext } from '#lib/auth/policy.ts';
+import { authorizerContext, type CallerIdentity } from '#lib/auth/policy.ts';
+import { config } from '#lib/config.ts';
 import { logger } from '#lib/observability.ts';
 
-let shared: KeystoneTokenValidator | undefined;
+type Identity = CallerIdentity & { user?: string };
 
-function validator(): KeystoneTokenValidator {
-  shared ??= new KeystoneTokenValidator(process.env.KEYSTONE_AUTH_URL ?? '');
+let shared: { validator: KeystoneTokenValidator; guard: AttemptGuard<Identity> } | undefined;
+
+function defaults(): { validator: KeystoneTokenValidator; guard: AttemptGuard<Identity> } {
+  const { auth } = config();
+  shared ??= {
+    validator: new KeystoneTokenValidator(process.env.KEYSTONE_AUTH_URL ?? '', {
+      timeoutMs: auth.keystoneTimeoutSeconds * 1000,
+      maxCacheMs: auth.cacheSeconds * 1000,
+    }),
+    // Confirmed tokens are the validator's to cache (it knows their expiry): only refusals are remembered here.
+    guard: new AttemptGuard<Identity>({ failuresPerWindow: auth.failuresPerMinute, rememberSuccessMs: 0 }),
+  };
   return shared;
 }
 
-/** The identity of one request (tests pass their own validator). */
+/** The identity of one request (tests pass their own validator and guard). */
 export async function authorizeKeystone(
   event: APIGatewayRequestAuthorizerEventV2,
-  tokens: KeystoneTokenValidator = validator(),
+  tokens: KeystoneTokenValidator = defaults().validator,
+  attempts: AttemptGuard<Identity> = defaults().guard,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>> {
-  const token = event.headers?.['x-auth-token'] ?? event.headers?.['X-Auth-Token'];
-  const identity = await tokens.identify(token);
-  if (identity.status !== 'Confirmed') logger.info('Keystone token refused', { route: event.routeKey });
-  return { isAuthorized: true, context: { ...authorizerContext(identity), user: identity.user ?? '' } };
+  const token = (event.headers?.['x-auth-token'] ?? event.headers?.['X-Auth-Token'])?.trim();
+  const source = event.requestContext?.http?.sourceIp;
+  let identity: Identity = { status: 'Invalid', roles: [], systemScopeAll: false };
+  if (token !== undefined && token !== '') {
+    let unavailable: Identity | undefined;
+    const judged = await attempts
+      .judge(token, source, null, async () => {
+        const found = await tokens.identify(token);
+        if (found.status === 'Unavailable') {
+          unavailable = found;
+          throw new Error(found.reason); // counts nothing against the caller
+        }
+        return found.status === 'Confirmed' ? { ok: true, value: found } : { ok: false };
+      })
+      .catch((err: unknown) => {
+        if (unavailable === undefined) throw err;
+        return undefined;
+      });
+    if (unavailable !== undefined) {
+      identity = unavailable;
+      logger.warn('Keystone unavailable; answering 503', {
+        reason: unavailable.reason,
+        route: event.routeKey,
+      });
+    } else if (judged?.kind === 'source-over-budget') {
+      logger.info('Keystone token refused unchecked: too many refused tokens from this address', { source });
+    } else if (judged?.outcome.ok) {
+      identity = judged.outcome.value;
+    }
+  }
+  if (identity.status === 'Invalid') logger.info('Keystone token refused', { route: event.routeKey, source });
+  const { user, ...rest } = identity;
+  return { isAuthorized: true, context: { ...authorizerContext(rest), user: user ?? '' } };
 }
 
 export const handler = (event: APIGatewayRequestAuthorizerEventV2) => authorizeKeystone(event);

@@ -31,6 +31,10 @@
  * | `DISK_PARTITIONING_SPACING` | `true` | `[processing]disk_partitioning_spacing` |
  * | `CAPABILITIES_BOOT_MODE` / `CAPABILITIES_CPU_FLAGS` | `false` / upstream's map (JSON) | `[capabilities]` |
  * | `PCI_DEVICES_ALIASES` | `[]` (JSON list of {vendor_id, product_id, name}) | `[pci_devices]alias` |
+ * | `CALLBACK_ALLOWED_CIDRS` | every address (the stack always sets it) | (where `/v1/continue` may be called from; IPv4 and IPv6 CIDRs) |
+ * | `KEYSTONE_TIMEOUT_SECONDS` | 5 | (the authorizer's bound on one Keystone token validation) |
+ * | `AUTH_CACHE_SECONDS` | 60 (0: off) | (how long an authorizer container remembers a confirmed credential) |
+ * | `AUTH_FAILURES_PER_MINUTE` | 10 (0: no limit) | (failed checks per source address before its new credentials are refused unchecked) |
  * | `WORKER_QUEUE_URL` | – (the in-process queue locally) | (the worker's SQS queue) |
  * | `DYNAMODB_ENDPOINT`, `S3_ENDPOINT` | AWS | local endpoints |
  * | `AWS_REGION` | `us-east-1` | |
@@ -41,6 +45,7 @@
  * ```
  */
 import { z } from 'zod';
+import { CidrList, EVERYWHERE, InvalidCidr } from '#lib/domain/cidr.ts';
 import { ConfigurationError } from '#lib/errors.ts';
 
 const integer = (fallback: number, min: number, max: number) =>
@@ -147,6 +152,22 @@ const schema = z.object({
     z.array(z.object({ vendor_id: z.string(), product_id: z.string(), name: z.string() })),
     '[]',
   ),
+  CALLBACK_ALLOWED_CIDRS: z
+    .string()
+    .default(EVERYWHERE.join(','))
+    .transform((text, ctx) => {
+      try {
+        const list = CidrList.parse(text);
+        if (list.cidrs.length > 0) return list;
+        ctx.addIssue({ code: 'custom', message: 'no range given' });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof InvalidCidr ? err.message : String(err) });
+      }
+      return z.NEVER;
+    }),
+  KEYSTONE_TIMEOUT_SECONDS: integer(5, 1, 25),
+  AUTH_CACHE_SECONDS: integer(60, 0, 3600),
+  AUTH_FAILURES_PER_MINUTE: integer(10, 0, 100000),
   WORKER_QUEUE_URL: z.string().optional(),
   DYNAMODB_ENDPOINT: url,
   S3_ENDPOINT: url,
@@ -191,8 +212,22 @@ export interface InspectorConfig {
   /** Largest request or response body the API carries (Lambda's limit); larger is 413. */
   readonly maxBodyBytes: number;
   readonly processing: ProcessingConfig;
+  /** Where ramdisk callbacks (`POST /v1/continue`) may come from; refused elsewhere before any lookup. */
+  readonly callbackAllowedCidrs: CidrList;
+  /** The API authorizers' bounds (`http_basic`, `keystone`). */
+  readonly auth: AuthConfig;
   /** The worker's SQS queue (AWS); the local stack uses an in-process queue. */
   readonly workerQueueUrl: string | undefined;
+}
+
+/** How the API authorizers bound their cost and their waits. */
+export interface AuthConfig {
+  /** How long one Keystone token validation may take before the answer is 503. */
+  readonly keystoneTimeoutSeconds: number;
+  /** How long an authorizer container remembers a confirmed credential (0: it checks every time). */
+  readonly cacheSeconds: number;
+  /** Failed checks one source address may cause per minute; past it, new credentials are refused unchecked (0: no limit). */
+  readonly failuresPerMinute: number;
 }
 
 /** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]` settings. */
@@ -270,6 +305,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     debug: c.DEBUG,
     maxBodyBytes: c.MAX_BODY_BYTES,
     workerQueueUrl: c.WORKER_QUEUE_URL,
+    callbackAllowedCidrs: c.CALLBACK_ALLOWED_CIDRS,
+    auth: {
+      keystoneTimeoutSeconds: c.KEYSTONE_TIMEOUT_SECONDS,
+      cacheSeconds: c.AUTH_CACHE_SECONDS,
+      failuresPerMinute: c.AUTH_FAILURES_PER_MINUTE,
+    },
     processing: {
       hooks: c.PROCESSING_HOOKS,
       addPorts: c.ADD_PORTS,

@@ -44,17 +44,27 @@ export function isPublicRoute(method: string, path: string): boolean {
   );
 }
 
-/** Who is calling, as the authorizer established it (`X-Identity-Status` upstream). */
+/**
+ * Who is calling, as the authorizer established it (`X-Identity-Status` upstream). `Unavailable`:
+ * the authorizer could not check (Keystone down, slow or failing; the htpasswd secret unreadable),
+ * answered 503 on protected routes, as keystonemiddleware does.
+ */
 export interface CallerIdentity {
-  readonly status: 'Confirmed' | 'Invalid';
+  readonly status: 'Confirmed' | 'Invalid' | 'Unavailable';
   readonly roles: readonly string[];
   readonly systemScopeAll: boolean;
+  /** Why the check could not be made (`Unavailable` only). */
+  readonly reason?: string;
 }
 
 /** The identity the authorizer passes in its context (strings only, as API Gateway carries them). */
 export function identityFromAuthorizerContext(
   context: Readonly<Record<string, unknown>> | undefined,
 ): CallerIdentity {
+  if (context?.identityStatus === 'Unavailable') {
+    const reason = typeof context.reason === 'string' ? context.reason : 'the authorizer could not check';
+    return { status: 'Unavailable', roles: [], systemScopeAll: false, reason };
+  }
   if (context === undefined || context.identityStatus !== 'Confirmed') {
     return { status: 'Invalid', roles: [], systemScopeAll: false };
   }
@@ -68,13 +78,15 @@ export function authorizerContext(identity: CallerIdentity): Record<string, stri
     identityStatus: identity.status,
     roles: identity.roles.join(','),
     systemScope: identity.systemScopeAll ? 'all' : '',
+    ...(identity.status === 'Unavailable' ? { reason: identity.reason ?? '' } : {}),
   };
 }
 
 /**
  * Enforce the rule for the caller.
  *
- * @throws InspectorError 401 "Authentication required" or 403 "Access denied by policy"
+ * @throws InspectorError 401 "Authentication required", 403 "Access denied by policy", or 503 when
+ *   the authorizer could not check
  */
 export function checkPolicy(
   strategy: AuthStrategy,
@@ -83,6 +95,9 @@ export function checkPolicy(
 ): void {
   // noauth has no checks; with iam, API Gateway has already verified the SigV4 signature.
   if (rule === 'public' || strategy === 'noauth' || strategy === 'iam') return;
+  if (identity?.status === 'Unavailable') {
+    throw new InspectorError(`Authentication is unavailable (${identity.reason}), please retry later`, 503);
+  }
   if (identity === undefined || identity.status !== 'Confirmed') {
     throw new InspectorError('Authentication required', 401);
   }
