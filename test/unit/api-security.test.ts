@@ -47,7 +47,11 @@ describe('who may call back: CALLBACK_ALLOWED_CIDRS', () => {
         ironic,
         env: { CALLBACK_ALLOWED_CIDRS: '192.0.2.0/24, 2001:db8:7::/48' },
         overrides: {
-          metrics: { count: (name, value = 1) => void (counted[name] = (counted[name] ?? 0) + value) },
+          metrics: {
+            count(name, value = 1) {
+              counted[name] = (counted[name] ?? 0) + value;
+            },
+          },
         },
       },
       async (stack) => {

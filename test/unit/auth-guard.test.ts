@@ -67,13 +67,10 @@ describe('attempt guard', () => {
 
   it('concurrent checks count against the budget while they run, so a burst cannot overspend it', async () => {
     const guard = new AttemptGuard<string>({ failuresPerWindow: 4 });
-    let running = 0;
     let checks = 0;
     const slow = async (): Promise<CheckOutcome<string>> => {
-      running++;
       checks++;
       await new Promise((resolve) => setTimeout(resolve, 20));
-      running--;
       return no;
     };
     const burst = await Promise.all(
