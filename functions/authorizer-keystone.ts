@@ -31,8 +31,13 @@ function defaults(): { validator: KeystoneTokenValidator; guard: AttemptGuard<Id
       timeoutMs: auth.keystoneTimeoutSeconds * 1000,
       maxCacheMs: auth.cacheSeconds * 1000,
     }),
-    // Confirmed tokens are the validator's to cache (it knows their expiry): only refusals are remembered here.
-    guard: new AttemptGuard<Identity>({ failuresPerWindow: auth.failuresPerMinute, rememberSuccessMs: 0 }),
+    // Confirmed tokens are the validator's to cache (it knows their expiry): only refusals are
+    // remembered here, briefly (a Keystone node that has not yet seen a new signing key refuses a good token).
+    guard: new AttemptGuard<Identity>({
+      failuresPerWindow: auth.failuresPerMinute,
+      rememberSuccessMs: 0,
+      rememberFailureMs: 30_000,
+    }),
   };
   return shared;
 }
