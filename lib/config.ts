@@ -32,7 +32,7 @@
  * | `CAPABILITIES_BOOT_MODE` / `CAPABILITIES_CPU_FLAGS` | `false` / upstream's map (JSON) | `[capabilities]` |
  * | `PCI_DEVICES_ALIASES` | `[]` (JSON list of {vendor_id, product_id, name}) | `[pci_devices]alias` |
  * | `CALLBACK_ALLOWED_CIDRS` | every address (the stack always sets it) | (where `/v1/continue` may be called from; IPv4 and IPv6 CIDRs) |
- * | `KEYSTONE_TIMEOUT_SECONDS` | 5 | (the authorizer's bound on one Keystone token validation) |
+ * | `KEYSTONE_TIMEOUT_SECONDS` | 5 (1–8) | (the authorizer's bound on one Keystone token validation) |
  * | `AUTH_CACHE_SECONDS` | 60 (0: off) | (how long an authorizer container remembers a confirmed credential) |
  * | `AUTH_FAILURES_PER_MINUTE` | 10 (0: no limit) | (failed checks per source address before its new credentials are refused unchecked) |
  * | `WORKER_QUEUE_URL` | – (the in-process queue locally) | (the worker's SQS queue) |
@@ -165,7 +165,8 @@ const schema = z.object({
       }
       return z.NEVER;
     }),
-  KEYSTONE_TIMEOUT_SECONDS: integer(5, 1, 25),
+  // Inside the authorizer function's 10 s, so a slow Keystone is a 503, not an authorizer timeout.
+  KEYSTONE_TIMEOUT_SECONDS: integer(5, 1, 8),
   AUTH_CACHE_SECONDS: integer(60, 0, 3600),
   AUTH_FAILURES_PER_MINUTE: integer(10, 0, 100000),
   WORKER_QUEUE_URL: z.string().optional(),

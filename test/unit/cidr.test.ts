@@ -5,6 +5,7 @@
 import { BlockList, isIP, SocketAddress } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '#lib/config.ts';
 import {
   CidrList,
   formatAddress,
@@ -187,5 +188,39 @@ describe('the callback source check', () => {
     expect(
       callbackSourceRefusal(event('POST', '/v1/introspection/x', '203.0.113.9'), allowed),
     ).toBeUndefined();
+  });
+});
+
+describe('the settings', () => {
+  it('CALLBACK_ALLOWED_CIDRS: every address unless set; a list when set; refused when not ranges', () => {
+    expect(loadConfig({}).callbackAllowedCidrs.toString()).toBe('0.0.0.0/0,::/0');
+    expect(
+      loadConfig({ CALLBACK_ALLOWED_CIDRS: '10.1.0.0/16 2001:db8::/32' }).callbackAllowedCidrs.toStrings(),
+    ).toEqual(['10.1.0.0/16', '2001:db8::/32']);
+    expect(() => loadConfig({ CALLBACK_ALLOWED_CIDRS: 'provisioning' })).toThrow(
+      /^Invalid configuration: CALLBACK_ALLOWED_CIDRS: "provisioning" is not an IP address or CIDR range/,
+    );
+    expect(() => loadConfig({ CALLBACK_ALLOWED_CIDRS: ' , ' })).toThrow(
+      'CALLBACK_ALLOWED_CIDRS: no range given',
+    );
+  });
+
+  it('the authorizers: defaults and bounds', () => {
+    expect(loadConfig({}).auth).toEqual({
+      keystoneTimeoutSeconds: 5,
+      cacheSeconds: 60,
+      failuresPerMinute: 10,
+    });
+    expect(
+      loadConfig({ KEYSTONE_TIMEOUT_SECONDS: '2', AUTH_CACHE_SECONDS: '0', AUTH_FAILURES_PER_MINUTE: '0' })
+        .auth,
+    ).toEqual({ keystoneTimeoutSeconds: 2, cacheSeconds: 0, failuresPerMinute: 0 });
+    // A Keystone timeout must stay inside the authorizer function's 10 s.
+    expect(() => loadConfig({ KEYSTONE_TIMEOUT_SECONDS: '9' })).toThrow(
+      /^Invalid configuration: KEYSTONE_TIMEOUT_SECONDS: /,
+    );
+    expect(() => loadConfig({ AUTH_CACHE_SECONDS: '3601' })).toThrow(
+      /^Invalid configuration: AUTH_CACHE_SECONDS: /,
+    );
   });
 });
