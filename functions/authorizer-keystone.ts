@@ -22,6 +22,16 @@ import { logger } from '#lib/observability.ts';
 
 type Identity = CallerIdentity & { user?: string };
 
+/** Keystone was down, slow or failing: the identity to pass on is `Unavailable`. */
+class KeystoneCannotSay extends Error {
+  readonly identity: Identity;
+
+  constructor(identity: Identity) {
+    super(identity.reason);
+    this.identity = identity;
+  }
+}
+
 let shared: { validator: KeystoneTokenValidator; guard: AttemptGuard<Identity> } | undefined;
 
 function defaults(): { validator: KeystoneTokenValidator; guard: AttemptGuard<Identity> } {
@@ -52,30 +62,24 @@ export async function authorizeKeystone(
   const source = event.requestContext?.http?.sourceIp;
   let identity: Identity = { status: 'Invalid', roles: [], systemScopeAll: false };
   if (token !== undefined && token !== '') {
-    let unavailable: Identity | undefined;
-    const judged = await attempts
-      .judge(token, source, null, async () => {
+    try {
+      const judged = await attempts.judge(token, source, null, async () => {
         const found = await tokens.identify(token);
-        if (found.status === 'Unavailable') {
-          unavailable = found;
-          throw new Error(found.reason); // counts nothing against the caller
-        }
+        // Keystone could not say: not the caller's failure, so neither counted nor remembered.
+        if (found.status === 'Unavailable') throw new KeystoneCannotSay(found);
         return found.status === 'Confirmed' ? { ok: true, value: found } : { ok: false };
-      })
-      .catch((err: unknown) => {
-        if (unavailable === undefined) throw err;
-        return undefined;
       });
-    if (unavailable !== undefined) {
-      identity = unavailable;
-      logger.warn('Keystone unavailable; answering 503', {
-        reason: unavailable.reason,
-        route: event.routeKey,
-      });
-    } else if (judged?.kind === 'source-over-budget') {
-      logger.info('Keystone token refused unchecked: too many refused tokens from this address', { source });
-    } else if (judged?.outcome.ok) {
-      identity = judged.outcome.value;
+      if (judged.kind === 'source-over-budget') {
+        logger.info('Keystone token refused unchecked: too many refused tokens from this address', {
+          source,
+        });
+      } else if (judged.outcome.ok) {
+        identity = judged.outcome.value;
+      }
+    } catch (err) {
+      if (!(err instanceof KeystoneCannotSay)) throw err;
+      identity = err.identity;
+      logger.warn('Keystone unavailable; answering 503', { reason: identity.reason, route: event.routeKey });
     }
   }
   if (identity.status === 'Invalid') logger.info('Keystone token refused', { route: event.routeKey, source });
