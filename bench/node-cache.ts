@@ -9,13 +9,13 @@
  * Options: `BENCH_SIZES=100,1000` to choose sizes, `BENCH_SAMPLES=50` samples per operation.
  */
 import { randomUUID } from 'node:crypto';
-import { createNodeCacheFromConfig } from '#lib/adapters/aws.ts';
-import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
 import { loadConfig } from '#lib/config.ts';
-import { newRowId } from '#lib/lookup-attributes.ts';
-import type { NodeInfo } from '#lib/node-info.ts';
+import { newRowId } from '#lib/domain/lookup-attributes.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
+import { noMetrics } from '#lib/ports/metrics.ts';
 import type { NodeRecord } from '#lib/ports/node-store.ts';
+import { type AwsClients, createRuntime } from '#lib/runtime.ts';
 import { LOCAL_CREDENTIALS, startLocalServices } from '../scripts/local-services.ts';
 import { recordCommands } from '../scripts/request-counter.ts';
 
@@ -57,9 +57,10 @@ async function runSize(size: number, endpoints: { dynamoDb: string; s3: string }
     S3_ENDPOINT: endpoints.s3,
     INSPECTOR_TIMEOUT: String(TIMEOUT_S),
   });
-  const runtime = createNodeCacheFromConfig(config, silentLogger);
-  const { nodeCache, deps } = runtime;
-  await createNodeCacheTable(runtime.dynamoDb, config.nodeCacheTable);
+  const runtime = createRuntime({ config, logger: silentLogger, metrics: noMetrics, ironic: null });
+  const { nodeCache, stores } = runtime;
+  const clients = runtime.clients as AwsClients;
+  await runtime.createTable();
 
   // Fill the cache straight through the store (same items add_node writes, without S3 clean-up).
   const now = Date.now();
@@ -87,7 +88,7 @@ async function runSize(size: number, endpoints: { dynamoDb: string; s3: string }
         { rowId: newRowId(startedAt), name: 'bmc_address', value: bmcFor(i) },
         ...[0, 1, 2, 3].map((nic) => ({ rowId: newRowId(startedAt), name: 'mac', value: macFor(i, nic) })),
       ];
-      await deps.nodes.replaceNode(record, rows, null);
+      await stores.nodes.replaceNode(record, rows, null);
     }
   };
   const filling = performance.now();
@@ -96,8 +97,8 @@ async function runSize(size: number, endpoints: { dynamoDb: string; s3: string }
 
   // Each operation takes fresh nodes, so small caches get fewer samples.
   const samples = Math.min(SAMPLES, Math.floor((size - stale.size - 1) / 3));
-  const commands = recordCommands(runtime.dynamoDb);
-  const s3Commands = recordCommands(runtime.s3);
+  const commands = recordCommands(clients.dynamoDb);
+  const s3Commands = recordCommands(clients.s3);
   const rows: Row[] = [];
   const measure = async (operation: string, note: string, op: (sample: number) => Promise<void>) => {
     const times: number[] = [];
@@ -183,8 +184,7 @@ async function runSize(size: number, endpoints: { dynamoDb: string; s3: string }
   if (timedOut.length !== stale.size)
     throw new Error(`expected ${stale.size} timeouts, got ${timedOut.length}`);
   console.error(`  filled ${size} nodes in ${fillS.toFixed(1)} s`);
-  runtime.dynamoDb.destroy();
-  runtime.s3.destroy();
+  runtime.close();
   return rows;
 }
 

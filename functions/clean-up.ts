@@ -3,25 +3,21 @@
  * ramdisk never called back, then drop cached nodes Ironic no longer has. Two overlapping runs are
  * safe: nodes are locked without waiting and re-checked under the lock, and deletes are idempotent.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { powertoolsLogger, powertoolsMetrics } from '#lib/observability.ts';
+import type { PeriodicResult } from '#lib/introspection/periodic.ts';
+import { lambdaHandler, lazyHandler } from '#lib/lambda.ts';
 import { type InspectorRuntime, runtime } from '#lib/runtime.ts';
 
 /** One clean-up pass. */
-export async function cleanUpPass(
-  rt: InspectorRuntime = runtime(),
-): Promise<{ timedOut: string[]; dropped: string[] }> {
-  const result = await rt.inspector.periodic();
+export async function cleanUpPass(rt: InspectorRuntime): Promise<PeriodicResult> {
+  const result = await rt.useCases.periodic.run();
   if (result.timedOut.length > 0 || result.dropped.length > 0) rt.logger.info('Clean-up pass', { ...result });
   return result;
 }
 
-export const handler = middy<ScheduledEvent, { timedOut: string[]; dropped: string[] }>({
-  timeoutEarlyInMillis: 0,
-})
-  .use(injectLambdaContext(powertoolsLogger, { resetKeys: true }))
-  .use(logMetrics(powertoolsMetrics))
-  .handler(() => cleanUpPass());
+/** The clean-up handler on a runtime (the local stack passes its own). */
+export function createCleanUpHandler(rt: InspectorRuntime) {
+  return lambdaHandler<ScheduledEvent, PeriodicResult>(() => cleanUpPass(rt));
+}
+
+export const handler = lazyHandler(() => createCleanUpHandler(runtime()));

@@ -56,7 +56,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb-node-store.ts';
+import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb/table.ts';
 import {
   type CallbackAllowedCidrs,
   callbackAllowedCidrsSetting,
@@ -520,6 +520,7 @@ export class ServerlessInspectorStack extends Stack {
       [HttpMethod.GET, '/'],
       [HttpMethod.GET, '/{version}'],
       [HttpMethod.POST, '/v1/continue'],
+      [HttpMethod.GET, '/dashboard/{file}'], // the dashboard's static files: the page asks for credentials
     ];
     for (const [method, path] of publicRoutes) {
       this.httpApi.addRoutes({ path, methods: [method], integration, authorizer: new HttpNoneAuthorizer() });
@@ -530,7 +531,7 @@ export class ServerlessInspectorStack extends Stack {
       reason:
         auth === 'noauth'
           ? 'auth: noauth was chosen (development only; synth warns).'
-          : 'GET /, GET /{version} and POST /v1/continue are public as in ironic-inspector: version discovery, and the ramdisk callback, which has no credentials to offer. Every other route has the authorizer.',
+          : "GET /, GET /{version} and POST /v1/continue are public as in ironic-inspector: version discovery, and the ramdisk callback, which has no credentials to offer. GET /dashboard/{file} serves the dashboard's static files, which hold no data (the page asks for credentials and the API applies the policy). Every other route has the authorizer.",
     });
 
     // ---- alarms -----------------------------------------------------------------------------------

@@ -1,52 +1,32 @@
 /**
- * Configuration, read once from the environment and validated with zod. A bad value fails at start
- * with a message naming the setting.
+ * Configuration, read once from the environment and validated with zod. Each setting is written once,
+ * below: where it sits in {@link InspectorConfig}, the environment variable it comes from, its type and
+ * default (the zod schema), and what upstream calls it. The type is inferred from that tree; a bad
+ * value fails at start with a message naming the variable.
  *
- * | Variable | Default | Upstream |
- * |---|---|---|
- * | `NODE_CACHE_TABLE` | `serverless-inspector-node-cache` | the database |
- * | `INTROSPECTION_DATA_BUCKET` | `serverless-inspector-introspection-data` | `[swift]container` |
- * | `INSPECTOR_TIMEOUT` | 3600 (s; ≤ 0 disables timeouts; max 315576000) | `[DEFAULT]timeout` |
- * | `NODE_LEASE_SECONDS` | 120 | (locks are leases here, decisions.md item 2) |
- * | `NODE_LOCK_WAIT_SECONDS` | 10 | (blocking lock waits are bounded here) |
- * | `STORE_DATA` | `s3` (`none` switches storing off) | `[processing]store_data` |
- * | `IRONIC_URL` | `http://127.0.0.1:6385` | `[ironic]endpoint_override` |
- * | `IRONIC_AUTH_TYPE` | `none` (`http_basic`, `keystone`) | `[ironic]auth_type` |
- * | `IRONIC_CREDENTIALS` | JSON document (local) | `[ironic]` username, password, auth_url… |
- * | `IRONIC_CREDENTIALS_SECRET_ID` | Secrets Manager secret with that document (AWS) | |
- * | `IRONIC_TIMEOUT_SECONDS` | 10 | per Ironic request |
- * | `IPMI_ADDRESS_FIELDS` | `redfish_address,ilo_address,drac_host,drac_address,ibmc_address` | `[DEFAULT]ipmi_address_fields` |
- * | `UPDATE_PXE_ENABLED` | `true` | `[processing]update_pxe_enabled` |
- * | `CAN_MANAGE_BOOT` | `true` | `[DEFAULT]can_manage_boot` |
- * | `API_AUTH_STRATEGY` | `noauth` (the stack sets it) | `[DEFAULT]auth_strategy` |
- * | `INTROSPECTION_DELAY` | 5 (s; 0 disables) | `[DEFAULT]introspection_delay` |
- * | `API_MAX_LIMIT` | 1000 | `[DEFAULT]api_max_limit` |
- * | `DEBUG` | `false` | `[DEFAULT]debug` (500 answers name the exception) |
- * | `MAX_BODY_BYTES` | 6000000 | (Lambda's payload limit; larger bodies are 413) |
- * | `PROCESSING_HOOKS` | upstream's default hooks | `[processing]processing_hooks` |
- * | `ADD_PORTS` / `KEEP_PORTS` | `pxe` / `all` | `[processing]add_ports` / `keep_ports` |
- * | `OVERWRITE_EXISTING` / `POWER_OFF` | `true` / `true` | `[processing]overwrite_existing` / `power_off` |
- * | `PERMIT_ACTIVE_INTROSPECTION` | `false` | `[processing]permit_active_introspection` |
- * | `NODE_NOT_FOUND_HOOK` / `ENROLL_NODE_DRIVER` | unset / `fake-hardware` | `[processing]node_not_found_hook`, `[discovery]enroll_node_driver` |
- * | `DISK_PARTITIONING_SPACING` | `true` | `[processing]disk_partitioning_spacing` |
- * | `CAPABILITIES_BOOT_MODE` / `CAPABILITIES_CPU_FLAGS` | `false` / upstream's map (JSON) | `[capabilities]` |
- * | `PCI_DEVICES_ALIASES` | `[]` (JSON list of {vendor_id, product_id, name}) | `[pci_devices]alias` |
- * | `CALLBACK_ALLOWED_CIDRS` | every address (the stack always sets it) | (where `/v1/continue` may be called from; IPv4 and IPv6 CIDRs) |
- * | `KEYSTONE_TIMEOUT_SECONDS` | 5 (1–8) | (the authorizer's bound on one Keystone token validation) |
- * | `AUTH_CACHE_SECONDS` | 60 (0: off) | (how long an authorizer container remembers a confirmed credential) |
- * | `AUTH_FAILURES_PER_MINUTE` | 10 (0: no limit) | (failed checks per source address before its new credentials are refused unchecked) |
- * | `WORKER_QUEUE_URL` | – (the in-process queue locally) | (the worker's SQS queue) |
- * | `DYNAMODB_ENDPOINT`, `S3_ENDPOINT` | AWS | local endpoints |
- * | `AWS_REGION` | `us-east-1` | |
+ * To add a setting: add one `setting('ENV_NAME', zodSchema)` leaf where it belongs, with a TSDoc
+ * comment naming upstream's option, and a line in the README's configuration table.
  *
  * @example
  * ```ts
- * const config = loadConfig(process.env); // throws ConfigurationError('INSPECTOR_TIMEOUT: …')
+ * const config = loadConfig(process.env); // throws ConfigurationError('Invalid configuration: INSPECTOR_TIMEOUT: …')
+ * config.processing.addPorts;              // 'pxe'
  * ```
  */
 import { z } from 'zod';
 import { CidrList, EVERYWHERE, InvalidCidr } from '#lib/domain/cidr.ts';
-import { ConfigurationError } from '#lib/errors.ts';
+import { ConfigurationError } from '#lib/domain/errors.ts';
+
+/** One setting: the environment variable and its schema (which holds the default). */
+interface Setting<T extends z.ZodType = z.ZodType> {
+  readonly env: string;
+  readonly schema: T;
+}
+type SettingTree = { readonly [key: string]: Setting | SettingTree };
+/** The configuration a tree of settings gives. */
+type ConfigOf<T> = T extends Setting<infer S> ? z.output<S> : { readonly [K in keyof T]: ConfigOf<T[K]> };
+
+const setting = <T extends z.ZodType>(env: string, schema: T): Setting<T> => ({ env, schema });
 
 const integer = (fallback: number, min: number, max: number) =>
   z
@@ -56,14 +36,24 @@ const integer = (fallback: number, min: number, max: number) =>
     .transform((v) => (v === undefined || v === '' ? String(fallback) : v))
     .pipe(z.coerce.number<string>().int().min(min).max(max));
 
-const url = z.url().optional();
-
 /** A `true`/`false` setting, as a boolean. */
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false'])
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true');
+
+/** A comma-separated list, items trimmed, empty items dropped. */
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    );
 
 /** A JSON-valued setting. */
 const json = <T extends z.ZodType>(inner: T, fallback: string) =>
@@ -80,254 +70,219 @@ const json = <T extends z.ZodType>(inner: T, fallback: string) =>
     })
     .pipe(inner);
 
-const schema = z.object({
-  NODE_CACHE_TABLE: z
+/** A comma-separated list of IPv4 and IPv6 CIDR ranges (at least one). */
+const cidrs = (fallback: string) =>
+  z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
-    .default('serverless-inspector-node-cache'),
-  INTROSPECTION_DATA_BUCKET: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
-    .default('serverless-inspector-introspection-data'),
-  INSPECTOR_TIMEOUT: integer(3600, Number.MIN_SAFE_INTEGER, 315576000),
-  NODE_LEASE_SECONDS: integer(120, 1, 86400),
-  NODE_LOCK_WAIT_SECONDS: integer(10, 0, 900),
-  STORE_DATA: z.enum(['s3', 'none']).default('s3'),
-  IRONIC_URL: z.url().default('http://127.0.0.1:6385'),
-  IRONIC_AUTH_TYPE: z.enum(['none', 'http_basic', 'keystone']).default('none'),
-  IRONIC_CREDENTIALS: z.string().optional(),
-  IRONIC_CREDENTIALS_SECRET_ID: z.string().optional(),
-  IRONIC_TIMEOUT_SECONDS: integer(10, 1, 900),
-  IPMI_ADDRESS_FIELDS: z
-    .string()
-    .default('redfish_address,ilo_address,drac_host,drac_address,ibmc_address')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((f) => f.trim())
-        .filter((f) => f !== ''),
-    ),
-  UPDATE_PXE_ENABLED: flag(true),
-  CAN_MANAGE_BOOT: flag(true),
-  API_AUTH_STRATEGY: z.enum(['noauth', 'http_basic', 'keystone', 'iam']).default('noauth'),
-  INTROSPECTION_DELAY: integer(5, 0, 900),
-  API_MAX_LIMIT: integer(1000, 1, 100000),
-  DEBUG: flag(false),
-  MAX_BODY_BYTES: integer(6_000_000, 1024, 10_485_760),
-  PROCESSING_HOOKS: z
-    .string()
-    .default('ramdisk_error,root_disk_selection,scheduler,validate_interfaces,capabilities,pci_devices')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((h) => h.trim())
-        .filter((h) => h !== ''),
-    )
-    .pipe(
-      z.array(
-        z.enum([
-          'ramdisk_error',
-          'root_disk_selection',
-          'scheduler',
-          'validate_interfaces',
-          'capabilities',
-          'pci_devices',
-        ]),
-      ),
-    ),
-  ADD_PORTS: z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe'),
-  KEEP_PORTS: z.enum(['all', 'present', 'added']).default('all'),
-  OVERWRITE_EXISTING: flag(true),
-  POWER_OFF: flag(true),
-  PERMIT_ACTIVE_INTROSPECTION: flag(false),
-  NODE_NOT_FOUND_HOOK: z.enum(['enroll']).optional(),
-  ENROLL_NODE_DRIVER: z.string().min(1).default('fake-hardware'),
-  DISK_PARTITIONING_SPACING: flag(true),
-  CAPABILITIES_BOOT_MODE: flag(false),
-  CAPABILITIES_CPU_FLAGS: json(
-    z.record(z.string(), z.string()),
-    '{"vmx":"cpu_vt","svm":"cpu_vt","aes":"cpu_aes","pse":"cpu_hugepages","pdpe1gb":"cpu_hugepages_1g","smx":"cpu_txt"}',
-  ),
-  PCI_DEVICES_ALIASES: json(
-    z.array(z.object({ vendor_id: z.string(), product_id: z.string(), name: z.string() })),
-    '[]',
-  ),
-  CALLBACK_ALLOWED_CIDRS: z
-    .string()
-    .default(EVERYWHERE.join(','))
+    .default(fallback)
     .transform((text, ctx) => {
       try {
-        const list = CidrList.parse(text);
-        if (list.cidrs.length > 0) return list;
+        const parsed = CidrList.parse(text);
+        if (parsed.cidrs.length > 0) return parsed;
         ctx.addIssue({ code: 'custom', message: 'no range given' });
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: err instanceof InvalidCidr ? err.message : String(err) });
       }
       return z.NEVER;
-    }),
-  // Inside the authorizer function's 10 s, so a slow Keystone is a 503, not an authorizer timeout.
-  KEYSTONE_TIMEOUT_SECONDS: integer(5, 1, 8),
-  AUTH_CACHE_SECONDS: integer(60, 0, 3600),
-  AUTH_FAILURES_PER_MINUTE: integer(10, 0, 100000),
-  WORKER_QUEUE_URL: z.string().optional(),
-  DYNAMODB_ENDPOINT: url,
-  S3_ENDPOINT: url,
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-});
+    });
 
-/** The validated settings. */
-export interface InspectorConfig {
-  readonly nodeCacheTable: string;
-  readonly introspectionDataBucket: string;
-  /** Seconds after which an active introspection is timed out; ≤ 0 disables timeouts. */
-  readonly timeoutSeconds: number;
-  /** How long a node lease lasts; longer than the longest function timeout of any holder. */
-  readonly leaseSeconds: number;
+/** The processing hooks this inspector has (`lib/processing/hooks/`), in upstream's default order. */
+export const PROCESSING_HOOK_NAMES = [
+  'ramdisk_error',
+  'root_disk_selection',
+  'scheduler',
+  'validate_interfaces',
+  'capabilities',
+  'pci_devices',
+] as const;
+export type ProcessingHookName = (typeof PROCESSING_HOOK_NAMES)[number];
+
+const settings = {
+  /** The DynamoDB table of the node cache (upstream: the database). */
+  nodeCacheTable: setting(
+    'NODE_CACHE_TABLE',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+      .default('serverless-inspector-node-cache'),
+  ),
+  /** The S3 bucket of introspection data (`[swift]container`). */
+  introspectionDataBucket: setting(
+    'INTROSPECTION_DATA_BUCKET',
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+      .default('serverless-inspector-introspection-data'),
+  ),
+  /** `[DEFAULT]timeout`: seconds after which an active introspection times out; ≤ 0 disables. */
+  timeoutSeconds: setting('INSPECTOR_TIMEOUT', integer(3600, Number.MIN_SAFE_INTEGER, 315576000)),
+  /** How long a node lease lasts (locks are leases here); longer than any holder's run. */
+  leaseSeconds: setting('NODE_LEASE_SECONDS', integer(120, 1, 86400)),
   /** How long a blocking lock acquisition waits before failing with 409. */
-  readonly lockWaitSeconds: number;
-  readonly storeData: 's3' | 'none';
-  readonly dynamoDbEndpoint: string | undefined;
-  readonly s3Endpoint: string | undefined;
-  readonly region: string;
-  readonly ironic: {
-    readonly url: string;
-    readonly authType: 'none' | 'http_basic' | 'keystone';
-    /** The credentials document (JSON text), when given in the environment. */
-    readonly credentials: string | undefined;
+  lockWaitSeconds: setting('NODE_LOCK_WAIT_SECONDS', integer(10, 0, 900)),
+  /** `[processing]store_data`: `s3`, or `none` to store no introspection data. */
+  storeData: setting('STORE_DATA', z.enum(['s3', 'none']).default('s3')),
+  /** DynamoDB Local's endpoint (local stack, tests); AWS's when unset. */
+  dynamoDbEndpoint: setting('DYNAMODB_ENDPOINT', z.url().optional()),
+  /** s3rver's endpoint (local stack, tests); AWS's when unset. */
+  s3Endpoint: setting('S3_ENDPOINT', z.url().optional()),
+  region: setting('AWS_REGION', z.string().min(1).default('us-east-1')),
+  ironic: {
+    /** `[ironic]endpoint_override`. */
+    url: setting('IRONIC_URL', z.url().default('http://127.0.0.1:6385')),
+    /** `[ironic]auth_type`. */
+    authType: setting('IRONIC_AUTH_TYPE', z.enum(['none', 'http_basic', 'keystone']).default('none')),
+    /** The credentials document (JSON text), when given in the environment (local). */
+    credentials: setting('IRONIC_CREDENTIALS', z.string().optional()),
     /** Secrets Manager secret holding the credentials document (AWS). */
-    readonly credentialsSecretId: string | undefined;
-    readonly timeoutSeconds: number;
-  };
+    credentialsSecretId: setting('IRONIC_CREDENTIALS_SECRET_ID', z.string().optional()),
+    /** Timeout of one Ironic request. */
+    timeoutSeconds: setting('IRONIC_TIMEOUT_SECONDS', integer(10, 1, 900)),
+  },
   /** `[DEFAULT]ipmi_address_fields`. */
-  readonly ipmiAddressFields: readonly string[];
+  ipmiAddressFields: setting(
+    'IPMI_ADDRESS_FIELDS',
+    list('redfish_address,ilo_address,drac_host,drac_address,ibmc_address'),
+  ),
   /** `[DEFAULT]can_manage_boot`. */
-  readonly canManageBoot: boolean;
+  canManageBoot: setting('CAN_MANAGE_BOOT', flag(true)),
   /** `[DEFAULT]auth_strategy` (plus `iam`): how the api checks callers behind API Gateway's authorizer. */
-  readonly apiAuthStrategy: 'noauth' | 'http_basic' | 'keystone' | 'iam';
+  apiAuthStrategy: setting(
+    'API_AUTH_STRATEGY',
+    z.enum(['noauth', 'http_basic', 'keystone', 'iam']).default('noauth'),
+  ),
   /** `[DEFAULT]introspection_delay`: seconds between power actions (managed boot), across workers. */
-  readonly introspectionDelaySeconds: number;
+  introspectionDelaySeconds: setting('INTROSPECTION_DELAY', integer(5, 0, 900)),
   /** `[DEFAULT]api_max_limit`. */
-  readonly apiMaxLimit: number;
+  apiMaxLimit: setting('API_MAX_LIMIT', integer(1000, 1, 100000)),
   /** `[DEFAULT]debug`: 500 answers carry the exception class and text. */
-  readonly debug: boolean;
+  debug: setting('DEBUG', flag(false)),
   /** Largest request or response body the API carries (Lambda's limit); larger is 413. */
-  readonly maxBodyBytes: number;
-  readonly processing: ProcessingConfig;
-  /** Where ramdisk callbacks (`POST /v1/continue`) may come from; refused elsewhere before any lookup. */
-  readonly callbackAllowedCidrs: CidrList;
-  /** The API authorizers' bounds (`http_basic`, `keystone`). */
-  readonly auth: AuthConfig;
+  maxBodyBytes: setting('MAX_BODY_BYTES', integer(6_000_000, 1024, 10_485_760)),
   /** The worker's SQS queue (AWS); the local stack uses an in-process queue. */
-  readonly workerQueueUrl: string | undefined;
-}
+  workerQueueUrl: setting('WORKER_QUEUE_URL', z.string().optional()),
+  /**
+   * Where ramdisk callbacks (`POST /v1/continue`) may come from (IPv4 and IPv6 CIDRs); refused elsewhere
+   * before any lookup. Default: everywhere (upstream has no such check; the stack always sets it).
+   */
+  callbackAllowedCidrs: setting('CALLBACK_ALLOWED_CIDRS', cidrs(EVERYWHERE.join(','))),
+  /** How a ramdisk callback finds its node, beyond upstream's `[processing]` options. */
+  lookup: {
+    /**
+     * A node with ports in Ironic is found only when one reported MAC is one of its ports: its BMC
+     * address alone, or another node's MACs, are not enough. `false` is upstream's behaviour (the
+     * stack sets `true`).
+     */
+    requirePortMac: setting('LOOKUP_REQUIRE_PORT_MAC', flag(false)),
+    /** Failed lookups one source address (an IPv4 address, an IPv6 /64) may cause per minute (0: no limit). */
+    failuresPerMinute: setting('LOOKUP_FAILURES_PER_MINUTE', integer(20, 0, 100000)),
+  },
+  /** The API authorizers' bounds (`http_basic`, `keystone`). */
+  auth: {
+    /**
+     * How long one Keystone token validation may take before the answer is 503; inside the
+     * authorizer function's 10 s, so a slow Keystone is a 503, not an authorizer timeout.
+     */
+    keystoneTimeoutSeconds: setting('KEYSTONE_TIMEOUT_SECONDS', integer(5, 1, 8)),
+    /** How long an authorizer container remembers a confirmed credential (0: it checks every time). */
+    cacheSeconds: setting('AUTH_CACHE_SECONDS', integer(60, 0, 3600)),
+    /** Failed checks one source address may cause per minute before its new credentials are refused unchecked (0: no limit). */
+    failuresPerMinute: setting('AUTH_FAILURES_PER_MINUTE', integer(10, 0, 100000)),
+  },
+  /** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]`. */
+  processing: {
+    /** `[processing]processing_hooks`. */
+    hooks: setting(
+      'PROCESSING_HOOKS',
+      list(PROCESSING_HOOK_NAMES.join(',')).pipe(z.array(z.enum(PROCESSING_HOOK_NAMES))),
+    ),
+    /** `[processing]add_ports`. */
+    addPorts: setting('ADD_PORTS', z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe')),
+    /** `[processing]keep_ports`. */
+    keepPorts: setting('KEEP_PORTS', z.enum(['all', 'present', 'added']).default('all')),
+    /** `[processing]overwrite_existing`. */
+    overwriteExisting: setting('OVERWRITE_EXISTING', flag(true)),
+    /** `[processing]power_off`. */
+    powerOff: setting('POWER_OFF', flag(true)),
+    /** `[processing]permit_active_introspection`. */
+    permitActiveIntrospection: setting('PERMIT_ACTIVE_INTROSPECTION', flag(false)),
+    /** `[processing]node_not_found_hook` (only `enroll`, discovery). */
+    nodeNotFoundHook: setting('NODE_NOT_FOUND_HOOK', z.enum(['enroll']).optional()),
+    /** `[discovery]enroll_node_driver`. */
+    enrollNodeDriver: setting('ENROLL_NODE_DRIVER', z.string().min(1).default('fake-hardware')),
+    /** `[processing]disk_partitioning_spacing`. */
+    diskPartitioningSpacing: setting('DISK_PARTITIONING_SPACING', flag(true)),
+    /** `[capabilities]boot_mode`. */
+    capabilitiesBootMode: setting('CAPABILITIES_BOOT_MODE', flag(false)),
+    /** `[capabilities]cpu_flags`: CPU flag → capability name (JSON). */
+    cpuFlags: setting(
+      'CAPABILITIES_CPU_FLAGS',
+      json(
+        z.record(z.string(), z.string()),
+        '{"vmx":"cpu_vt","svm":"cpu_vt","aes":"cpu_aes","pse":"cpu_hugepages","pdpe1gb":"cpu_hugepages_1g","smx":"cpu_txt"}',
+      ),
+    ),
+    /** `[pci_devices]alias`: JSON list of `{vendor_id, product_id, name}`. */
+    pciAliases: setting(
+      'PCI_DEVICES_ALIASES',
+      json(z.array(z.object({ vendor_id: z.string(), product_id: z.string(), name: z.string() })), '[]'),
+    ),
+    /** `[processing]update_pxe_enabled`. */
+    updatePxeEnabled: setting('UPDATE_PXE_ENABLED', flag(true)),
+  },
+} satisfies SettingTree;
 
-/** How the API authorizers bound their cost and their waits. */
-export interface AuthConfig {
-  /** How long one Keystone token validation may take before the answer is 503. */
-  readonly keystoneTimeoutSeconds: number;
-  /** How long an authorizer container remembers a confirmed credential (0: it checks every time). */
-  readonly cacheSeconds: number;
-  /** Failed checks one source address may cause per minute; past it, new credentials are refused unchecked (0: no limit). */
-  readonly failuresPerMinute: number;
-}
-
+/** The validated settings (inferred from the tree above). */
+export type InspectorConfig = ConfigOf<typeof settings>;
 /** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]` settings. */
-export interface ProcessingConfig {
-  readonly hooks: readonly ProcessingHookName[];
-  readonly addPorts: 'all' | 'active' | 'pxe' | 'disabled';
-  readonly keepPorts: 'all' | 'present' | 'added';
-  readonly overwriteExisting: boolean;
-  readonly powerOff: boolean;
-  readonly permitActiveIntrospection: boolean;
-  readonly nodeNotFoundHook: 'enroll' | undefined;
-  readonly enrollNodeDriver: string;
-  readonly diskPartitioningSpacing: boolean;
-  readonly capabilitiesBootMode: boolean;
-  readonly cpuFlags: Readonly<Record<string, string>>;
-  readonly pciAliases: ReadonlyArray<{ vendor_id: string; product_id: string; name: string }>;
-  readonly updatePxeEnabled: boolean;
+export type ProcessingConfig = InspectorConfig['processing'];
+
+function isSetting(node: Setting | SettingTree): node is Setting {
+  return typeof (node as Setting).env === 'string' && (node as Setting).schema instanceof z.ZodType;
 }
 
-export type ProcessingHookName =
-  | 'ramdisk_error'
-  | 'root_disk_selection'
-  | 'scheduler'
-  | 'validate_interfaces'
-  | 'capabilities'
-  | 'pci_devices';
+/** Parse every leaf of `tree` from `env`, collecting the problems as `ENV_NAME: message`. */
+function parseTree(tree: SettingTree, env: Readonly<Record<string, string>>, problems: string[]): unknown {
+  const result: Record<string, unknown> = {};
+  for (const [key, node] of Object.entries(tree)) {
+    if (!isSetting(node)) {
+      result[key] = parseTree(node, env, problems);
+      continue;
+    }
+    const parsed = node.schema.safeParse(env[node.env]);
+    if (parsed.success) result[key] = parsed.data;
+    else problems.push(...parsed.error.issues.map((issue) => `${node.env}: ${issue.message}`));
+  }
+  return result;
+}
 
 /**
- * Validate the settings in `env`.
+ * Validate the settings in `env` (an empty value counts as unset).
  *
  * @throws ConfigurationError naming every bad setting
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): InspectorConfig {
-  const nonEmpty = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(nonEmpty);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
-  }
-  const c = parsed.data;
-  // A waiter must be able to outwait one holder's whole lease only if the lease is short; the lease
-  // itself must outlast any single holder (30 s is the API's own limit behind API Gateway).
-  if (c.NODE_LEASE_SECONDS < 30) {
+  const given = Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
+  );
+  const problems: string[] = [];
+  const config = parseTree(settings, given, problems) as InspectorConfig;
+  if (problems.length > 0) throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  // The lease must outlast any single holder (30 s is the API's own limit behind API Gateway), and a
+  // waiter gives up before one whole lease has passed.
+  if (config.leaseSeconds < 30) {
     throw new ConfigurationError(
       "Invalid configuration: NODE_LEASE_SECONDS: must be at least 30 (the API's longest request)",
     );
   }
-  if (c.NODE_LOCK_WAIT_SECONDS >= c.NODE_LEASE_SECONDS) {
+  if (config.lockWaitSeconds >= config.leaseSeconds) {
     throw new ConfigurationError(
       'Invalid configuration: NODE_LOCK_WAIT_SECONDS: must be shorter than NODE_LEASE_SECONDS',
     );
   }
-  return {
-    nodeCacheTable: c.NODE_CACHE_TABLE,
-    introspectionDataBucket: c.INTROSPECTION_DATA_BUCKET,
-    timeoutSeconds: c.INSPECTOR_TIMEOUT,
-    leaseSeconds: c.NODE_LEASE_SECONDS,
-    lockWaitSeconds: c.NODE_LOCK_WAIT_SECONDS,
-    storeData: c.STORE_DATA,
-    dynamoDbEndpoint: c.DYNAMODB_ENDPOINT,
-    s3Endpoint: c.S3_ENDPOINT,
-    region: c.AWS_REGION,
-    ironic: {
-      url: c.IRONIC_URL,
-      authType: c.IRONIC_AUTH_TYPE,
-      credentials: c.IRONIC_CREDENTIALS,
-      credentialsSecretId: c.IRONIC_CREDENTIALS_SECRET_ID,
-      timeoutSeconds: c.IRONIC_TIMEOUT_SECONDS,
-    },
-    ipmiAddressFields: c.IPMI_ADDRESS_FIELDS,
-    canManageBoot: c.CAN_MANAGE_BOOT,
-    apiAuthStrategy: c.API_AUTH_STRATEGY,
-    introspectionDelaySeconds: c.INTROSPECTION_DELAY,
-    apiMaxLimit: c.API_MAX_LIMIT,
-    debug: c.DEBUG,
-    maxBodyBytes: c.MAX_BODY_BYTES,
-    workerQueueUrl: c.WORKER_QUEUE_URL,
-    callbackAllowedCidrs: c.CALLBACK_ALLOWED_CIDRS,
-    auth: {
-      keystoneTimeoutSeconds: c.KEYSTONE_TIMEOUT_SECONDS,
-      cacheSeconds: c.AUTH_CACHE_SECONDS,
-      failuresPerMinute: c.AUTH_FAILURES_PER_MINUTE,
-    },
-    processing: {
-      hooks: c.PROCESSING_HOOKS,
-      addPorts: c.ADD_PORTS,
-      keepPorts: c.KEEP_PORTS,
-      overwriteExisting: c.OVERWRITE_EXISTING,
-      powerOff: c.POWER_OFF,
-      permitActiveIntrospection: c.PERMIT_ACTIVE_INTROSPECTION,
-      nodeNotFoundHook: c.NODE_NOT_FOUND_HOOK,
-      enrollNodeDriver: c.ENROLL_NODE_DRIVER,
-      diskPartitioningSpacing: c.DISK_PARTITIONING_SPACING,
-      capabilitiesBootMode: c.CAPABILITIES_BOOT_MODE,
-      cpuFlags: c.CAPABILITIES_CPU_FLAGS,
-      pciAliases: c.PCI_DEVICES_ALIASES,
-      updatePxeEnabled: c.UPDATE_PXE_ENABLED,
-    },
-  };
+  return config;
 }
 
 let cached: InspectorConfig | undefined;

@@ -41,7 +41,7 @@ say(
 );
 ironicScript('start');
 
-const { IronicClient } = await import('#lib/ironic/client.ts');
+const { IronicClient } = await import('#lib/adapters/ironic/client.ts');
 const ironic = new IronicClient({ url: ironicUrl, lockedBackoffMs: 200 });
 const stack = await startLocalStack({
   port: 0,

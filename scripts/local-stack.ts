@@ -7,7 +7,8 @@
  * - the clean-up handler on a timer (`CLEAN_UP_PERIOD` seconds, default 60; 0 disables it);
  * - with `API_AUTH_STRATEGY` `http_basic` or `keystone`, the authorizer handler in a worker thread
  *   (`scripts/local-authorizer.ts`); `iam` is refused, as nothing here can check SigV4;
- * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs.
+ * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs (or in-memory
+ *   stores, for fast tests).
  *
  * @example
  * ```ts
@@ -27,6 +28,10 @@ import type {
 } from 'aws-lambda';
 import { startLocalAuthorizer } from './local-authorizer.ts';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
+import { registerTextImports } from './text-imports.ts';
+
+// The api imports the dashboard's files as text, as its esbuild bundle does (tsx needs the hook).
+registerTextImports();
 
 /** The stack's authorizer functions time out after 10 s (infra/inspector-stack.ts). */
 const AUTHORIZER_TIMEOUT_MS = 10_000;
@@ -38,8 +43,13 @@ export interface LocalStackOptions {
   readonly dataDir?: string;
   /** Settings on top of the environment (same names as in AWS). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Replace parts of the runtime (tests: an in-memory Ironic, a clock). */
-  readonly overrides?: import('#lib/runtime.ts').RuntimeOverrides;
+  /**
+   * `local-services` (the default): DynamoDB Local and s3rver, started here unless the settings give
+   * their endpoints; `memory`: in-memory stores (fast tests; nothing survives the process).
+   */
+  readonly stores?: 'local-services' | 'memory';
+  /** Replace parts of the runtime (tests: an in-memory Ironic, a clock, a logger). */
+  readonly runtime?: Omit<import('#lib/runtime.ts').RuntimeOptions, 'config' | 'stores'>;
   /** Clean-up period in seconds (default `CLEAN_UP_PERIOD` or 60; 0 disables). */
   readonly cleanUpPeriodSeconds?: number;
 }
@@ -139,13 +149,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { loadConfig } = await import('#lib/config.ts');
   const baseConfig = loadConfig(env);
   if (baseConfig.apiAuthStrategy === 'iam') {
-    const { ConfigurationError } = await import('#lib/errors.ts');
+    const { ConfigurationError } = await import('#lib/domain/errors.ts');
     throw new ConfigurationError(
       'API_AUTH_STRATEGY=iam cannot be honoured by the local stack: SigV4 signatures are checked by API Gateway in AWS, and the local stack has nothing to check them with. Use noauth, http_basic or keystone locally.',
     );
   }
+  const inMemory = options.stores === 'memory';
   let services: LocalServices | undefined;
-  if (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined) {
+  if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
     services = await startLocalServices({
       buckets: [baseConfig.introspectionDataBucket],
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
@@ -158,14 +169,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     WORKER_QUEUE_URL: '',
   });
 
-  const { configureRuntime } = await import('#lib/runtime.ts');
-  const { createNodeCacheTable } = await import('#lib/adapters/dynamodb-node-store.ts');
-  const api = await import('../functions/api.ts');
-  const worker = await import('../functions/worker.ts');
-  const cleanUpFunction = await import('../functions/clean-up.ts');
+  const { createRuntime } = await import('#lib/runtime.ts');
+  const { createApiHandler } = await import('../functions/api.ts');
+  const { createWorkerHandler } = await import('../functions/worker.ts');
+  const { cleanUpPass } = await import('../functions/clean-up.ts');
 
-  const rt = configureRuntime({ ...options.overrides, config });
-  await createNodeCacheTable(rt.dynamoDb, config.nodeCacheTable);
+  const rt = createRuntime({ ...options.runtime, config, stores: inMemory ? 'memory' : 'aws' });
+  await rt.createTable();
+  const api = { handler: createApiHandler(rt) };
+  const worker = { handler: createWorkerHandler(rt) };
 
   // The worker, fed as SQS feeds it: one record per delivery; a reported failure is a redelivery.
   rt.localQueue?.consume(async (job) => {
@@ -194,7 +206,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
 
   const { isPublicRoute } = await import('#lib/auth/policy.ts');
-  const { errorResponse } = await import('#lib/http/api.ts');
+  const { errorResponse } = await import('#lib/http/responses.ts');
   // API Gateway's part of authentication: the authorizer runs for protected routes, in a thread of
   // its own as it is a function of its own in AWS (bounded by that function's 10 s timeout); a
   // missing identity source is API Gateway's own 401, before any function runs.
@@ -274,7 +286,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     period > 0
       ? setInterval(() => {
           cleaning = cleaning
-            .then(() => cleanUpFunction.cleanUpPass(rt))
+            .then(() => cleanUpPass(rt))
             .then(() => undefined)
             .catch((err: unknown) => rt.logger.error('Clean-up failed', { error: String(err) }));
         }, period * 1000)
@@ -284,7 +296,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     url,
     runtime: rt,
     idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
-    cleanUp: () => cleanUpFunction.cleanUpPass(rt),
+    cleanUp: () => cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
       await authorizer?.thread.stop();
@@ -292,8 +304,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       server.closeAllConnections();
       await rt.localQueue?.idle();
       await cleaning;
-      rt.dynamoDb.destroy();
-      rt.s3.destroy();
+      rt.close();
       await services?.stop();
     },
   };

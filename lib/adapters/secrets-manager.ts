@@ -9,8 +9,8 @@
  * ```
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigurationError } from '#lib/errors.ts';
-import { type IronicAuth, ironicAuth } from '#lib/ironic/auth.ts';
+import { type IronicAuth, ironicAuth } from '#lib/adapters/ironic/auth.ts';
+import { ConfigurationError } from '#lib/domain/errors.ts';
 
 /** The secret's text (SecretString). */
 export async function fetchSecretString(client: SecretsManagerClient, secretId: string): Promise<string> {

@@ -13,10 +13,10 @@
  * @example
  * ```ts
  * checkPolicy('keystone', 'introspection:start', { status: 'Confirmed', roles: ['reader'], systemScopeAll: true });
- * // throws InspectorError 403 'Access denied by policy'
+ * // throws AccessDenied (403 'Access denied by policy')
  * ```
  */
-import { InspectorError } from '#lib/errors.ts';
+import { AccessDenied, AuthenticationRequired, AuthenticationUnavailable } from '#lib/domain/errors.ts';
 
 /** How the API authenticates (`[DEFAULT]auth_strategy`, plus AWS IAM). */
 export type AuthStrategy = 'noauth' | 'http_basic' | 'keystone' | 'iam';
@@ -34,13 +34,15 @@ export const PUBLIC_ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['GET', '/'],
   ['GET', '/{version}'],
   ['POST', '/v1/continue'],
+  ['GET', '/dashboard/{file}'], // the dashboard's static files (`/dashboard` itself is `/{version}`'s)
 ];
 
 /** Whether a request goes to a public route (trailing slashes aside, as API Gateway matches). */
 export function isPublicRoute(method: string, path: string): boolean {
   const m = method.toUpperCase();
   return (
-    (m === 'GET' && (path === '/' || /^\/[^/]+$/.test(path))) || (m === 'POST' && path === '/v1/continue')
+    (m === 'GET' && (path === '/' || /^\/[^/]+$/.test(path) || /^\/dashboard\/[^/]+$/.test(path))) ||
+    (m === 'POST' && path === '/v1/continue')
   );
 }
 
@@ -85,8 +87,8 @@ export function authorizerContext(identity: CallerIdentity): Record<string, stri
 /**
  * Enforce the rule for the caller.
  *
- * @throws InspectorError 401 "Authentication required", 403 "Access denied by policy", or 503 when
- *   the authorizer could not check
+ * @throws AuthenticationUnavailable (503) when the authorizer could not check, AuthenticationRequired
+ *   (401) or AccessDenied (403)
  */
 export function checkPolicy(
   strategy: AuthStrategy,
@@ -96,10 +98,10 @@ export function checkPolicy(
   // noauth has no checks; with iam, API Gateway has already verified the SigV4 signature.
   if (rule === 'public' || strategy === 'noauth' || strategy === 'iam') return;
   if (identity?.status === 'Unavailable') {
-    throw new InspectorError(`Authentication is unavailable (${identity.reason}), please retry later`, 503);
+    throw new AuthenticationUnavailable(identity.reason ?? 'the authorizer could not check');
   }
   if (identity === undefined || identity.status !== 'Confirmed') {
-    throw new InspectorError('Authentication required', 401);
+    throw new AuthenticationRequired();
   }
   if (strategy === 'http_basic') return; // upstream: no policy enforcement with HTTP basic
   const has = (role: string) => identity.roles.includes(role);
@@ -107,5 +109,5 @@ export function checkPolicy(
     rule === 'introspection:status'
       ? (has('reader') && identity.systemScopeAll) || has('admin') || has('service')
       : has('admin') || has('service');
-  if (!allowed) throw new InspectorError('Access denied by policy', 403);
+  if (!allowed) throw new AccessDenied();
 }

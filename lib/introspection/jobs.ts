@@ -2,18 +2,25 @@
  * The worker's jobs: the work upstream runs in background threads after answering (set the boot
  * device and reboot after a start, power off and finish after processing, abort, reapply). A Lambda
  * does nothing after it has answered, so the API enqueues a job on a durable queue and the worker runs
- * it.
+ * it (docs/design.md#jobs).
  *
  * Every job is idempotent under redelivery: it names the introspection it belongs to (`startedAt`),
  * and the worker acts only while the node's state and `started_at` still say the job is due; the lease
  * keeps two deliveries from running at once.
  *
+ * To add a job type: add its variant to {@link jobSchema}, write its {@link JobHandler} next to the use
+ * case that enqueues it, and add it to the job table in `lib/introspection/use-cases.ts` (the
+ * {@link JobTable} type makes the compiler insist).
+ *
  * @example
  * ```ts
- * await queue.send({ type: 'introspect', uuid, startedAt: '2026-11-25T18:00:00.000000' });
+ * await queue.send({ type: 'introspect', uuid, startedAt: jobStamp(nodeInfo.startedAt) });
  * ```
  */
 import { z } from 'zod';
+import type { IntrospectionState } from '#lib/domain/state-machine.ts';
+import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
 
 export const jobSchema = z.discriminatedUnion('type', [
   /** After a start with managed boot: MAC lookup attributes, PXE boot device, reboot, `wait`. */
@@ -44,3 +51,28 @@ export const jobSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type Job = z.infer<typeof jobSchema>;
+export type JobType = Job['type'];
+/** The job of one type. */
+export type JobOf<T extends JobType> = Extract<Job, { type: T }>;
+
+/** What the worker does for one job type, on the node locked (and re-read) for it. */
+export interface JobHandler<J extends Job = Job> {
+  /** The node states in which the job is still due; in any other, a delivery is skipped. */
+  readonly dueIn: readonly IntrospectionState[];
+  /** Do the job; a failure it records on the node (state `error`) ends it, anything else is retried. */
+  run(nodeInfo: NodeInfo, job: J): Promise<void>;
+}
+
+/** The worker's table: the handler of every job type. */
+export type JobTable = { readonly [T in JobType]: JobHandler<JobOf<T>> };
+
+/** Enqueues a job (the request side of a use case). */
+export interface JobSubmitter {
+  /** Enqueue `job`; if the queue refuses it, run it before answering rather than lose it. */
+  submit(job: Job): Promise<void>;
+}
+
+/** How a job names the introspection run it belongs to: the node's `started_at`, stored form. */
+export function jobStamp(startedAt: Date | null): string {
+  return startedAt === null ? '' : toStoredTimestamp(startedAt);
+}

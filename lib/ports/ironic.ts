@@ -2,7 +2,7 @@
  * What the node cache and processing need from Ironic: the interface the domain is written against,
  * and the shapes of Ironic's nodes and ports (validated with zod where they enter).
  *
- * {@link IronicClient} (`lib/ironic/client.ts`) implements it over Ironic's REST API; unit tests of
+ * {@link IronicClient} (`lib/adapters/ironic/client.ts`) implements it over Ironic's REST API; unit tests of
  * code above it may use an in-memory double.
  *
  * @example

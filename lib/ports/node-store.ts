@@ -8,12 +8,17 @@
  * const record = await store.getNode(uuid); // consistent read, or undefined
  * ```
  */
-import type { IntrospectionState } from '#lib/state-machine.ts';
+import { InvalidLookupAttribute } from '#lib/domain/errors.ts';
+import type { IntrospectionState } from '#lib/domain/state-machine.ts';
+import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
 
 /** A node record: one row of upstream's `nodes` table. */
 export interface NodeRecord {
   readonly uuid: string;
-  /** Optimistic-lock token: every write is conditioned on it and sets a new one (decisions.md item 1). */
+  /**
+   * Optimistic-lock token: every write is conditioned on it and sets a new one
+   * (docs/design.md#optimistic-versions).
+   */
   readonly versionId: string;
   readonly state: IntrospectionState;
   readonly startedAt: Date | null;
@@ -51,6 +56,40 @@ export interface ListPosition {
  * MAC per NIC.
  */
 export const MAX_CHILD_ITEMS_PER_NODE = 48;
+
+/**
+ * Refuse a write that would give a node more than {@link MAX_CHILD_ITEMS_PER_NODE} lookup attributes
+ * and options: the check callers make before writing, so that a client gets a clear 400 instead of the
+ * store's race error (the store enforces the limit too, for writers that raced past this check).
+ *
+ * @throws InvalidLookupAttribute when `held + adding` is over the limit
+ * @example
+ * ```ts
+ * assertChildItemRoom(attributeCount + optionCount, 1); // before setting a new option
+ * ```
+ */
+export function assertChildItemRoom(held: number, adding: number): void {
+  if (held + adding > MAX_CHILD_ITEMS_PER_NODE) {
+    throw new InvalidLookupAttribute(
+      'count',
+      `a node holds at most ${MAX_CHILD_ITEMS_PER_NODE} lookup attributes and options together`,
+    );
+  }
+}
+
+/**
+ * The listing order as one string: `<started_at>#<uuid>` (fixed-width timestamps, so string order is
+ * time order; a record without `started_at` sorts below every dated one). Stores order by it, byte by
+ * byte, and a keyset position `after` means "strictly below this key".
+ *
+ * @example
+ * ```ts
+ * listOrderKey({ startedAt: null, uuid: 'u1' }); // '#u1'
+ * ```
+ */
+export function listOrderKey(position: ListPosition): string {
+  return `${position.startedAt === null ? '' : toStoredTimestamp(position.startedAt)}#${position.uuid}`;
+}
 
 /** Node records, lookup attributes and options. Implemented over DynamoDB and in memory. */
 export interface NodeStore {

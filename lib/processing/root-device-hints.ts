@@ -13,7 +13,8 @@
  * matchRootDevice(disks, { size: '>= 40', rotational: false }); // the first SSD of 40 GiB or more
  * ```
  */
-import { InspectorError } from '#lib/errors.ts';
+import { parseBooleanString } from '#lib/domain/booleans.ts';
+import { InspectorError } from '#lib/domain/errors.ts';
 
 /** One disk of the inventory (fields the hints may name). */
 export interface InventoryDisk {
@@ -42,7 +43,8 @@ type Matcher = (disk: InventoryDisk) => boolean;
 
 function sizeMatcher(hint: unknown): Matcher {
   const text = String(hint).trim();
-  const match = /^(==|!=|<=|>=|<|>|<in>)?\s*(.+)$/.exec(text);
+  // `<in>` before `<`, or `<in> 10 20` would read as `<` with the operand `in> 10 20`.
+  const match = /^(<in>|==|!=|<=|>=|<|>)?\s*(.+)$/.exec(text);
   const op = match?.[1] ?? '==';
   const operand = match?.[2] ?? '';
   const numbers = op === '<in>' ? operand.split(/\s+/) : [operand];
@@ -76,9 +78,8 @@ function sizeMatcher(hint: unknown): Matcher {
 
 function booleanHint(hint: unknown): boolean {
   if (typeof hint === 'boolean') return hint;
-  const text = String(hint).trim().toLowerCase();
-  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(text)) return true;
-  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(text)) return false;
+  const value = parseBooleanString(String(hint));
+  if (value !== undefined) return value;
   throw new InvalidRootDeviceHint(`Root device hint "rotational" is not a boolean: ${String(hint)}`);
 }
 

@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { documentClient } from '#lib/adapters/aws.ts';
 import { DynamoDbLookupFailureLimiter } from '#lib/adapters/dynamodb/lookup-failure-limiter.ts';
-import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
+import { dynamoDbDocumentClient } from '#lib/adapters/dynamodb/stores.ts';
+import { createNodeCacheTable } from '#lib/adapters/dynamodb/table.ts';
 import { InMemoryLookupFailureLimiter } from '#lib/adapters/memory/lookup-failure-limiter.ts';
 import type { LookupFailureLimiter, LookupFailureLimits } from '#lib/ports/lookup-failure-limiter.ts';
 
@@ -17,7 +17,7 @@ const client = new DynamoDBClient({
   region: 'us-east-1',
   credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
 });
-const db = documentClient(client);
+const db = dynamoDbDocumentClient(client);
 const table = `limiter-${randomUUID()}`;
 
 beforeAll(() => createNodeCacheTable(client, table));

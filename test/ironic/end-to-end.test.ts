@@ -1,6 +1,7 @@
 /**
- * End to end against the real Ironic: openstacksdk (Debian's python3-openstacksdk) drives the local
- * stack, and Ironic itself, with `inspect_interface = inspector`, inspects a node through it.
+ * End to end against the real Ironic, on DynamoDB Local and s3rver: openstacksdk (Debian's
+ * python3-openstacksdk) drives the local stack, and Ironic itself, with
+ * `inspect_interface = inspector`, inspects a node through it.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { IronicClient } from '#lib/ironic/client.ts';
+import { IronicClient } from '#lib/adapters/ironic/client.ts';
 import { createTestNode, eventually, provision, testIronic, uniqueMac } from '#test/support/ironic.ts';
 import { ramdiskCallback, startTestStack, type TestStack } from '#test/support/stack.ts';
 
@@ -26,7 +27,7 @@ async function openstacksdk(scenario: string, env: Record<string, string>): Prom
 describe('openstacksdk against the local stack', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ env: { IRONIC_URL: inject('ironicUrl') } });
+    stack = await startTestStack({ stores: 'local-services', env: { IRONIC_URL: inject('ironicUrl') } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -90,7 +91,11 @@ describe('Ironic with inspect_interface = inspector', () => {
   let stack: TestStack;
   const ironicUrl = () => inject('ironicWithInspectorUrl');
   beforeAll(async () => {
-    stack = await startTestStack({ port: inject('inspectorTestPort'), env: { IRONIC_URL: ironicUrl() } });
+    stack = await startTestStack({
+      stores: 'local-services',
+      port: inject('inspectorTestPort'),
+      env: { IRONIC_URL: ironicUrl() },
+    });
   });
   afterAll(async () => {
     await stack?.stop();

@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { basicAuth, ironicAuth, keystoneAuth } from '#lib/adapters/ironic/auth.ts';
+import { IronicClient } from '#lib/adapters/ironic/client.ts';
 import { secretBackedIronicAuth } from '#lib/adapters/secrets-manager.ts';
-import { ConfigurationError, IronicAuthError, IronicError, IronicUnavailable } from '#lib/errors.ts';
-import { basicAuth, ironicAuth, keystoneAuth } from '#lib/ironic/auth.ts';
-import { IronicClient } from '#lib/ironic/client.ts';
+import { ConfigurationError, IronicAuthError, IronicError, IronicUnavailable } from '#lib/domain/errors.ts';
 import {
   createTestNode,
   eventually,

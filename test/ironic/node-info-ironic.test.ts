@@ -1,19 +1,19 @@
 /**
  * NodeInfo's Ironic operations and the node cache functions that read Ironic (get_node by name,
  * record_node, create_node, the Ironic sync, lookup attributes for a start), against the real Ironic,
- * DynamoDB Local and s3rver. Spec §7.1 TestNodeCacheIronicObjects, TestUpdate, TestNodeCacheGetByPath,
+ * on the in-memory stores. Upstream's TestNodeCacheIronicObjects, TestUpdate, TestNodeCacheGetByPath,
  * TestNodeCreate, TestRecordNode, TestNodeCacheGetNode (by name).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { bmcAddresses, bmcHost, ironicLookupAttributes } from '#lib/domain/bmc-address.ts';
 import {
   InspectorError,
   NodeFieldNotFound,
   NodeNotFoundInIronic,
   NotFoundInCacheError,
   PortNotFound,
-} from '#lib/errors.ts';
-import { bmcAddresses, bmcHost, ironicLookupAttributes } from '#lib/ironic/bmc-address.ts';
-import { NodeInfo } from '#lib/node-info.ts';
+} from '#lib/domain/errors.ts';
+import { NodeInfo } from '#lib/node/node-info.ts';
 import type { IronicNode } from '#lib/ports/ironic.ts';
 import { type Fixture, newUuid, nodeCacheFixture, RecordingLogger } from '#test/support/fixture.ts';
 import {
@@ -30,10 +30,10 @@ let requests: RecordedRequest[];
 const ironicCalls = (method: string, pathPart = '') =>
   requests.filter((r) => r.method === method && new URL(r.url).pathname.includes(pathPart));
 
-beforeAll(async () => {
+beforeEach(async () => {
   const recording = recordingFetch();
   requests = recording.requests;
-  f = await nodeCacheFixture({}, { ironic: testIronic({ fetch: recording.fetch }) });
+  f = await nodeCacheFixture({ ironic: testIronic({ fetch: recording.fetch }) });
 });
 
 /** A NodeInfo over a fresh Ironic node that is also cached. */
@@ -49,25 +49,25 @@ describe('Ironic node and ports of a NodeInfo', () => {
   it('fetches the node once by UUID and caches it', async () => {
     const { node, nodeInfo } = await cachedNode();
     requests.length = 0;
-    expect((await nodeInfo.node()).uuid).toBe(node.uuid);
-    expect((await nodeInfo.node()).uuid).toBe(node.uuid);
+    expect((await nodeInfo.ironic.node()).uuid).toBe(node.uuid);
+    expect((await nodeInfo.ironic.node()).uuid).toBe(node.uuid);
     expect(ironicCalls('GET', `/v1/nodes/${node.uuid}`)).toHaveLength(1);
     nodeInfo.invalidateCache();
-    await nodeInfo.node();
+    await nodeInfo.ironic.node();
     expect(ironicCalls('GET', `/v1/nodes/${node.uuid}`)).toHaveLength(2);
   });
 
   it('returns a node given at construction without asking Ironic', async () => {
     const given = { uuid: newUuid(), name: 'given' };
-    const nodeInfo = new NodeInfo({ ...f.deps, ironic: undefined }, { uuid: given.uuid, node: given });
-    expect(await nodeInfo.node()).toBe(given);
+    const nodeInfo = new NodeInfo({ ...f.options, ironic: {} }, { uuid: given.uuid, node: given });
+    expect(await nodeInfo.ironic.node()).toBe(given);
   });
 
   it('reports a node Ironic does not have as 404 "Node <uuid> was not found in Ironic"', async () => {
     const uuid = newUuid();
     const error = await f.nodeCache
       .nodeInfo(uuid)
-      .node()
+      .ironic.node()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeNotFoundInIronic);
     expect(error).toMatchObject({ httpStatus: 404, message: `Node ${uuid} was not found in Ironic` });
@@ -78,16 +78,20 @@ describe('Ironic node and ports of a NodeInfo', () => {
     const mac = uniqueMac();
     await testIronic().createPort({ nodeUuid: node.uuid, address: mac });
     requests.length = 0;
-    const ports = await nodeInfo.ports();
+    const ports = await nodeInfo.ironic.ports();
     expect(Object.keys(ports)).toEqual([mac]);
-    await nodeInfo.ports();
+    await nodeInfo.ironic.ports();
     expect(ironicCalls('GET', '/v1/ports')).toHaveLength(1);
 
     const port = ports[mac] as NonNullable<(typeof ports)[string]>;
-    expect(await new NodeInfo(f.deps, { uuid: node.uuid, ports: [port] }).ports()).toEqual({ [mac]: port });
-    expect(await new NodeInfo(f.deps, { uuid: node.uuid, ports: { [mac]: port } }).ports()).toEqual({
+    expect(await new NodeInfo(f.options, { uuid: node.uuid, ports: [port] }).ironic.ports()).toEqual({
       [mac]: port,
     });
+    expect(await new NodeInfo(f.options, { uuid: node.uuid, ports: { [mac]: port } }).ironic.ports()).toEqual(
+      {
+        [mac]: port,
+      },
+    );
   });
 });
 
@@ -95,7 +99,7 @@ describe('create_ports', () => {
   it('creates ports from MACs and dicts: client_id in extra, pxe as pxe_enabled; existing MACs skipped once', async () => {
     const { node, nodeInfo } = await cachedNode();
     const [m1, m2, m3] = [uniqueMac(), uniqueMac(), uniqueMac()];
-    await nodeInfo.createPorts([
+    await nodeInfo.ironic.createPorts([
       m1,
       { mac: m2, client_id: 'ff:00:00:00:00:00:02:00:00:02:c9:00', pxe: false },
     ]);
@@ -106,10 +110,10 @@ describe('create_ports', () => {
       extra: { 'client-id': 'ff:00:00:00:00:00:02:00:00:02:c9:00' },
       pxe_enabled: false,
     });
-    expect(Object.keys(await nodeInfo.ports()).sort()).toEqual([m1, m2].sort());
+    expect(Object.keys(await nodeInfo.ironic.ports()).sort()).toEqual([m1, m2].sort());
 
     requests.length = 0;
-    await nodeInfo.createPorts([m1, m2, { mac: m3 }]);
+    await nodeInfo.ironic.createPorts([m1, m2, { mac: m3 }]);
     expect(ironicCalls('POST', '/v1/ports')).toHaveLength(1);
     expect(ironicCalls('GET', '/v1/ports')).toHaveLength(0); // no reload without a conflict
     expect(f.logger.messages('warn')).toContain(`Did not create ports ${m1}, ${m2} as they already exist`);
@@ -121,9 +125,12 @@ describe('create_ports', () => {
   it('forces pxe_enabled when update_pxe_enabled is off', async () => {
     const node = await createTestNode(testIronic());
     await f.nodeCache.addNode(node.uuid, 'processing');
-    const nodeInfo = new NodeInfo({ ...f.deps, updatePxeEnabled: false }, { uuid: node.uuid });
+    const nodeInfo = new NodeInfo(
+      { ...f.options, ironic: { ...f.options.ironic, updatePxeEnabled: false } },
+      { uuid: node.uuid },
+    );
     const mac = uniqueMac();
-    await nodeInfo.createPorts([{ mac, pxe: false }]);
+    await nodeInfo.ironic.createPorts([{ mac, pxe: false }]);
     expect((await testIronic().listPorts({ address: mac }))[0]?.pxe_enabled).toBe(true);
   });
 
@@ -132,11 +139,11 @@ describe('create_ports', () => {
     const mac = uniqueMac();
     await testIronic().createPort({ nodeUuid: other.uuid, address: mac });
     const { nodeInfo } = await cachedNode();
-    await nodeInfo.ports();
+    await nodeInfo.ironic.ports();
     requests.length = 0;
-    await nodeInfo.createPorts([mac]);
+    await nodeInfo.ironic.createPorts([mac]);
     expect(f.logger.messages('warn')).toContain(`Port ${mac} already exists, skipping`);
-    expect(await nodeInfo.ports()).toEqual({});
+    expect(await nodeInfo.ironic.ports()).toEqual({});
     expect(ironicCalls('GET', '/v1/ports')).toHaveLength(1); // reloaded after the conflict
   });
 });
@@ -145,14 +152,14 @@ describe('patch, properties, capabilities, replace_field', () => {
   it('patch prepends / to relative paths, keeps absolute ones, passes reset_interfaces, caches the node', async () => {
     const { nodeInfo } = await cachedNode();
     requests.length = 0;
-    const patched = await nodeInfo.patch([
+    const patched = await nodeInfo.ironic.patch([
       { op: 'add', path: 'extra/relative', value: 1 },
       { op: 'add', path: '/extra/absolute', value: 2 },
     ]);
     expect(patched.extra).toEqual({ relative: 1, absolute: 2 });
-    expect(await nodeInfo.node()).toBe(patched);
+    expect(await nodeInfo.ironic.node()).toBe(patched);
     expect(ironicCalls('GET', '/v1/nodes/')).toHaveLength(0);
-    await nodeInfo.patch([{ op: 'replace', path: 'driver', value: 'fake-hardware' }], {
+    await nodeInfo.ironic.patch([{ op: 'replace', path: 'driver', value: 'fake-hardware' }], {
       resetInterfaces: true,
     });
     expect(new URL(ironicCalls('PATCH').at(-1)?.url ?? '').searchParams.get('reset_interfaces')).toBe('true');
@@ -160,7 +167,7 @@ describe('patch, properties, capabilities, replace_field', () => {
 
   it('update_properties adds each property', async () => {
     const { node, nodeInfo } = await cachedNode();
-    await nodeInfo.updateProperties({ prop: 42, cpu_arch: 'x86_64' });
+    await nodeInfo.ironic.updateProperties({ prop: 42, cpu_arch: 'x86_64' });
     expect((await testIronic().getNode(node.uuid)).properties).toMatchObject({
       prop: 42,
       cpu_arch: 'x86_64',
@@ -169,22 +176,26 @@ describe('patch, properties, capabilities, replace_field', () => {
 
   it('update_capabilities merges with the existing capability string', async () => {
     const { node, nodeInfo } = await cachedNode({ properties: { capabilities: 'foo:bar,x:y' } });
-    await nodeInfo.updateCapabilities({ x: 1, y: 2 });
+    await nodeInfo.ironic.updateCapabilities({ x: 1, y: 2 });
     expect((await testIronic().getNode(node.uuid)).properties?.capabilities).toBe('foo:bar,x:1,y:2');
     // None drops a key; values are written as Python's str() writes them
-    await nodeInfo.updateCapabilities({ foo: null, flag: true });
+    await nodeInfo.ironic.updateCapabilities({ foo: null, flag: true });
     expect((await testIronic().getNode(node.uuid)).properties?.capabilities).toBe('x:1,y:2,flag:True');
   });
 
   it('replace_field: replaces, refuses a missing field without default, adds with one, skips no-ops', async () => {
     const { node, nodeInfo } = await cachedNode({ properties: { answer: 42 }, extra: { list: [1] } });
-    await nodeInfo.replaceField('/properties/answer', (v) => (v as number) + 1);
+    await nodeInfo.ironic.replaceField('/properties/answer', (v) => (v as number) + 1);
     expect((await testIronic().getNode(node.uuid)).properties?.answer).toBe(43);
-    await expect(nodeInfo.replaceField('/properties/missing', () => 1)).rejects.toThrow(NodeFieldNotFound);
-    await nodeInfo.replaceField('/properties/missing', (v) => [...(v as number[]), 2], { default: [1] });
+    await expect(nodeInfo.ironic.replaceField('/properties/missing', () => 1)).rejects.toThrow(
+      NodeFieldNotFound,
+    );
+    await nodeInfo.ironic.replaceField('/properties/missing', (v) => [...(v as number[]), 2], {
+      default: [1],
+    });
     expect((await testIronic().getNode(node.uuid)).properties?.missing).toEqual([1, 2]);
     requests.length = 0;
-    await nodeInfo.replaceField('/extra/list', (v) => {
+    await nodeInfo.ironic.replaceField('/extra/list', (v) => {
       (v as number[]).push(0);
       (v as number[]).pop();
       return v;
@@ -194,11 +205,11 @@ describe('patch, properties, capabilities, replace_field', () => {
 
   it('get_by_path resolves /uuid, uuid and /properties/answer; unknown field or key is an error', async () => {
     const { node, nodeInfo } = await cachedNode({ properties: { answer: 42 } });
-    expect(await nodeInfo.getByPath('/uuid')).toBe(node.uuid);
-    expect(await nodeInfo.getByPath('uuid')).toBe(node.uuid);
-    expect(await nodeInfo.getByPath('/properties/answer')).toBe(42);
-    await expect(nodeInfo.getByPath('/nope')).rejects.toThrow(NodeFieldNotFound);
-    await expect(nodeInfo.getByPath('/properties/nope')).rejects.toThrow(NodeFieldNotFound);
+    expect(await nodeInfo.ironic.getByPath('/uuid')).toBe(node.uuid);
+    expect(await nodeInfo.ironic.getByPath('uuid')).toBe(node.uuid);
+    expect(await nodeInfo.ironic.getByPath('/properties/answer')).toBe(42);
+    await expect(nodeInfo.ironic.getByPath('/nope')).rejects.toThrow(NodeFieldNotFound);
+    await expect(nodeInfo.ironic.getByPath('/properties/nope')).rejects.toThrow(NodeFieldNotFound);
   });
 });
 
@@ -206,47 +217,59 @@ describe('ports: patch and delete; traits', () => {
   it('patch_port by object or MAC updates the cached port', async () => {
     const { node, nodeInfo } = await cachedNode();
     const [m1, m2] = [uniqueMac(), uniqueMac()];
-    await nodeInfo.createPorts([m1, m2]);
-    const byMac = await nodeInfo.patchPort(m1, [{ op: 'replace', path: '/pxe_enabled', value: false }]);
+    await nodeInfo.ironic.createPorts([m1, m2]);
+    const byMac = await nodeInfo.ironic.patchPort(m1, [
+      { op: 'replace', path: '/pxe_enabled', value: false },
+    ]);
     expect(byMac.pxe_enabled).toBe(false);
-    const port2 = (await nodeInfo.ports())[m2] as NonNullable<Awaited<ReturnType<NodeInfo['ports']>>[string]>;
-    await nodeInfo.patchPort(port2, [{ op: 'add', path: '/extra/foo', value: 'bar' }]);
-    const cached = await nodeInfo.ports();
+    const port2 = (await nodeInfo.ironic.ports())[m2] as NonNullable<
+      Awaited<ReturnType<NodeInfo['ironic']['ports']>>[string]
+    >;
+    await nodeInfo.ironic.patchPort(port2, [{ op: 'add', path: '/extra/foo', value: 'bar' }]);
+    const cached = await nodeInfo.ironic.ports();
     expect(cached[m1]?.pxe_enabled).toBe(false);
     expect(cached[m2]?.extra).toEqual({ foo: 'bar' });
     expect((await testIronic().listPorts({ node: node.uuid })).find((p) => p.address === m2)?.extra).toEqual({
       foo: 'bar',
     });
-    await expect(nodeInfo.patchPort(uniqueMac(), [])).rejects.toThrow(PortNotFound);
+    await expect(nodeInfo.ironic.patchPort(uniqueMac(), [])).rejects.toThrow(PortNotFound);
   });
 
   it('delete_port by object or MAC removes it from Ironic and the cache; a failing delete is tried 5 times', async () => {
     const { node, nodeInfo } = await cachedNode();
     const [m1, m2] = [uniqueMac(), uniqueMac()];
-    await nodeInfo.createPorts([m1, m2]);
-    const port1 = (await nodeInfo.ports())[m1] as NonNullable<Awaited<ReturnType<NodeInfo['ports']>>[string]>;
-    await nodeInfo.deletePort(port1);
-    await nodeInfo.deletePort(m2);
-    expect(await nodeInfo.ports()).toEqual({});
+    await nodeInfo.ironic.createPorts([m1, m2]);
+    const port1 = (await nodeInfo.ironic.ports())[m1] as NonNullable<
+      Awaited<ReturnType<NodeInfo['ironic']['ports']>>[string]
+    >;
+    await nodeInfo.ironic.deletePort(port1);
+    await nodeInfo.ironic.deletePort(m2);
+    expect(await nodeInfo.ironic.ports()).toEqual({});
     expect(await testIronic().listPorts({ node: node.uuid })).toEqual([]);
 
-    const quick = new NodeInfo({ ...f.deps, ironicRetryDelayMs: 5 }, { uuid: node.uuid, ports: [port1] });
+    const quick = new NodeInfo(
+      { ...f.options, ironic: { ...f.options.ironic, retryDelayMs: 5 } },
+      { uuid: node.uuid, ports: [port1] },
+    );
     requests.length = 0;
-    await expect(quick.deletePort(port1)).rejects.toMatchObject({ ironicStatus: 404 });
+    await expect(quick.ironic.deletePort(port1)).rejects.toMatchObject({ ironicStatus: 404 });
     expect(ironicCalls('DELETE', '/v1/ports/')).toHaveLength(5);
   });
 
   it('add_trait is tried 5 times on an Ironic error; remove_trait ignores a trait that is not set', async () => {
     const { node, nodeInfo } = await cachedNode();
-    await nodeInfo.addTrait('CUSTOM_GPU');
+    await nodeInfo.ironic.addTrait('CUSTOM_GPU');
     expect((await testIronic().getNode(node.uuid)).traits).toEqual(['CUSTOM_GPU']);
-    await nodeInfo.removeTrait('CUSTOM_GPU');
-    await nodeInfo.removeTrait('CUSTOM_GPU');
+    await nodeInfo.ironic.removeTrait('CUSTOM_GPU');
+    await nodeInfo.ironic.removeTrait('CUSTOM_GPU');
     expect((await testIronic().getNode(node.uuid)).traits).toEqual([]);
 
-    const quick = new NodeInfo({ ...f.deps, ironicRetryDelayMs: 5 }, { uuid: node.uuid });
+    const quick = new NodeInfo(
+      { ...f.options, ironic: { ...f.options.ironic, retryDelayMs: 5 } },
+      { uuid: node.uuid },
+    );
     requests.length = 0;
-    await expect(quick.addTrait('not a valid trait')).rejects.toMatchObject({ ironicStatus: 400 });
+    await expect(quick.ironic.addTrait('not a valid trait')).rejects.toMatchObject({ ironicStatus: 400 });
     expect(ironicCalls('PUT', '/traits/')).toHaveLength(5);
   });
 });
@@ -331,7 +354,7 @@ describe('node cache functions that read Ironic', () => {
     expect(nodeInfo).not.toBeNull();
     const created = nodeInfo as NodeInfo;
     expect(await created.state()).toBe('enrolling');
-    expect((await created.node()).driver_info?.ipmi_address).toBe('192.0.2.250');
+    expect((await created.ironic.node()).driver_info?.ipmi_address).toBe('192.0.2.250');
     expect((await testIronic().getNode(created.uuid)).provision_state).toBe('enroll');
 
     const before = (await f.nodeCache.listNodeUuids()).length;
@@ -341,7 +364,7 @@ describe('node cache functions that read Ironic', () => {
   });
 
   it('the Ironic sync drops cached nodes Ironic no longer has, and only those', async () => {
-    const g = await nodeCacheFixture({}, { ironic: testIronic() });
+    const g = await nodeCacheFixture({ ironic: testIronic() });
     const keep = await createTestNode(testIronic());
     await g.nodeCache.addNode(keep.uuid, 'finished');
     const gone = newUuid();

@@ -4,7 +4,7 @@
  * (`npm run test:ironic`). Errors mirror the real Ironic's statuses and fault strings.
  */
 import { randomUUID } from 'node:crypto';
-import { IronicError } from '#lib/errors.ts';
+import { IronicError } from '#lib/domain/errors.ts';
 import type {
   IronicApi,
   IronicNode,

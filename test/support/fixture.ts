@@ -1,16 +1,19 @@
 /**
- * A node cache on a fresh DynamoDB Local table and the shared s3rver bucket, with a clock tests can
- * move forward and a logger that records what was logged.
+ * A node cache for one test, built by the composition root: on in-memory stores (the default, fast)
+ * or on DynamoDB Local and s3rver (a fresh table, the shared bucket), with its own clock tests can
+ * move and its own logger that records what was logged. Create one per test (`beforeEach` or inside
+ * the test), so no clock offset or log line leaks from one test into another.
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { createNodeCacheFromConfig, type NodeCacheRuntime } from '#lib/adapters/aws.ts';
-import { createNodeCacheTable } from '#lib/adapters/dynamodb-node-store.ts';
 import { type InspectorConfig, loadConfig } from '#lib/config.ts';
-import { NodeCache } from '#lib/node-cache.ts';
-import type { NodeCacheDeps, NodeStores as NodeStore } from '#lib/node-info.ts';
+import { NodeCache, type NodeCacheOptions } from '#lib/node/node-cache.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import { noMetrics } from '#lib/ports/metrics.ts';
+import type { NodeStore } from '#lib/ports/node-store.ts';
+import type { Stores } from '#lib/ports/stores.ts';
+import { type AwsClients, createRuntime, type InspectorRuntime } from '#lib/runtime.ts';
 
 export { recordCommands } from '../../scripts/request-counter.ts';
 
@@ -49,47 +52,90 @@ export class RecordingLogger implements Logger {
   }
 }
 
-export interface Fixture extends NodeCacheRuntime {
-  readonly config: InspectorConfig;
-  readonly clock: TestClock;
-  readonly logger: RecordingLogger;
-  /** Another NodeCache on the same table (another "process"), with its own deps overrides. */
-  another(overrides?: Partial<NodeCacheDeps>): NodeCache;
+/** What another node cache on the same stores ("another process") may change. */
+export interface OtherCache {
+  readonly nodes?: NodeStore;
+  readonly lockWaitMs?: number;
+  readonly now?: () => Date;
 }
 
+export interface Fixture {
+  readonly config: InspectorConfig;
+  readonly runtime: InspectorRuntime;
+  readonly nodeCache: NodeCache;
+  readonly stores: Stores;
+  /** What the node cache and its NodeInfos are built with. */
+  readonly options: NodeCacheOptions;
+  /** The SDK clients, on DynamoDB Local and s3rver. */
+  readonly clients: AwsClients | undefined;
+  readonly clock: TestClock;
+  readonly logger: RecordingLogger;
+  /** Another NodeCache on the same stores (another "process"), with some settings changed. */
+  another(changes?: OtherCache): NodeCache;
+}
+
+/** Where a fixture's stores live. */
+export type FixtureStores = 'memory' | 'local-services';
+
+/** A node cache for one test; see the module comment. */
 export async function nodeCacheFixture(
-  env: Record<string, string> = {},
-  options: { ironic?: IronicApi | null } = { ironic: null },
+  options: { env?: Record<string, string>; ironic?: IronicApi | null; stores?: FixtureStores } = {},
 ): Promise<Fixture> {
+  const onServices = options.stores === 'local-services';
   const config = loadConfig({
-    NODE_CACHE_TABLE: `node-cache-${randomUUID()}`,
-    INTROSPECTION_DATA_BUCKET: inject('introspectionDataBucket'),
-    DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
-    S3_ENDPOINT: inject('s3Endpoint'),
     AWS_REGION: 'us-east-1',
-    ...env,
+    ...(onServices
+      ? {
+          NODE_CACHE_TABLE: `node-cache-${randomUUID()}`,
+          INTROSPECTION_DATA_BUCKET: inject('introspectionDataBucket'),
+          DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
+          S3_ENDPOINT: inject('s3Endpoint'),
+        }
+      : {}),
+    ...options.env,
   });
   const clock = new TestClock();
   const logger = new RecordingLogger();
-  const runtime = createNodeCacheFromConfig(config, logger, { now: clock.now, ...options });
-  await createNodeCacheTable(runtime.dynamoDb, config.nodeCacheTable);
-  return {
-    ...runtime,
+  const runtime = createRuntime({
     config,
+    stores: onServices ? 'aws' : 'memory',
+    ironic: options.ironic ?? null,
+    logger,
+    metrics: noMetrics,
+    now: clock.now,
+  });
+  await runtime.createTable();
+  const { nodeCache } = runtime;
+  return {
+    config,
+    runtime,
+    nodeCache,
+    stores: runtime.stores,
+    options: nodeCache.options,
+    clients: runtime.clients,
     clock,
     logger,
-    another: (overrides = {}) => new NodeCache({ ...runtime.deps, ...overrides }),
+    another: (changes = {}) =>
+      new NodeCache({
+        ...nodeCache.options,
+        ...(changes.nodes ? { nodes: changes.nodes } : {}),
+        ...(changes.now ? { now: changes.now } : {}),
+        lease: {
+          ...nodeCache.options.lease,
+          ...(changes.lockWaitMs !== undefined ? { lockWaitMs: changes.lockWaitMs } : {}),
+        },
+      }),
   };
 }
 
 /** A random node UUID. */
 export const newUuid = (): string => randomUUID();
 
-/** The store with some methods replaced (the rest bound to the real one). */
-export function overrideStore(store: NodeStore, overrides: Partial<NodeStore>): NodeStore {
+/** A store with some methods replaced (the rest bound to the real one). */
+export function overrideStore<T extends object>(store: T, overrides: Partial<T>): T {
   return new Proxy(store, {
     get(target, prop) {
-      if (prop in overrides) return overrides[prop as keyof NodeStore];
+      if (prop in overrides) return overrides[prop as keyof T];
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

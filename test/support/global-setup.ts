@@ -14,15 +14,24 @@ declare module 'vitest' {
   }
 }
 
-let services: LocalServices | undefined;
+/**
+ * One set of services per vitest process: when several projects list this setup (`npm run
+ * test:coverage` runs the unit and Ironic suites together) they share it, and the last teardown stops it.
+ */
+const shared = globalThis as { inspectorLocalServices?: { services: Promise<LocalServices>; users: number } };
 
 export async function setup(project: TestProject): Promise<void> {
-  services = await startLocalServices({ buckets: [TEST_BUCKET] });
+  shared.inspectorLocalServices ??= { services: startLocalServices({ buckets: [TEST_BUCKET] }), users: 0 };
+  shared.inspectorLocalServices.users++;
+  const services = await shared.inspectorLocalServices.services;
   project.provide('dynamoDbEndpoint', services.dynamoDbEndpoint);
   project.provide('s3Endpoint', services.s3Endpoint);
   project.provide('introspectionDataBucket', TEST_BUCKET);
 }
 
 export async function teardown(): Promise<void> {
-  await services?.stop();
+  const current = shared.inspectorLocalServices;
+  if (current === undefined || --current.users > 0) return;
+  shared.inspectorLocalServices = undefined;
+  await (await current.services.catch(() => undefined))?.stop();
 }

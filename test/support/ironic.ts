@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
-import { IronicClient, type IronicClientOptions } from '#lib/ironic/client.ts';
+import { IronicClient, type IronicClientOptions } from '#lib/adapters/ironic/client.ts';
 import type { IronicNode } from '#lib/ports/ironic.ts';
 
 export interface RecordedRequest {

@@ -46,7 +46,7 @@ describe('who may call back: CALLBACK_ALLOWED_CIDRS', () => {
       {
         ironic,
         env: { CALLBACK_ALLOWED_CIDRS: '192.0.2.0/24, 2001:db8:7::/48' },
-        overrides: {
+        runtime: {
           metrics: {
             count(name, value = 1) {
               counted[name] = (counted[name] ?? 0) + value;

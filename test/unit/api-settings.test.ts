@@ -1,6 +1,6 @@
 /**
- * API behaviour that depends on settings (a stack per setting), and how requests are read behind
- * API Gateway stages and proxies.
+ * API behaviour that depends on settings (a stack per setting, on the in-memory stores), and how
+ * requests are read behind API Gateway stages and proxies.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
-import { requestFromEvent } from '#lib/http/api.ts';
+import { requestFromEvent } from '#lib/http/request.ts';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
 import { ramdiskCallback, startTestStack } from '#test/support/stack.ts';
 
@@ -95,9 +95,8 @@ describe('authentication behind API Gateway (the local stack runs the authorizer
     try {
       const node = ironic.addNode({ driver_info: { ipmi_address: '192.0.2.61' } });
       const as = (token: string) => ({ 'X-Auth-Token': token });
-      expect((await stack.call('GET', '/v1/introspection', { headers: as('forged') })).json).toEqual({
-        error: { message: 'Authentication required' },
-      });
+      const forged = await stack.call('GET', '/v1/introspection', { headers: as('forged') });
+      expect([forged.status, forged.json]).toEqual([401, { error: { message: 'Authentication required' } }]);
       expect((await stack.call('GET', '/v1/introspection', { headers: as('reader-token') })).status).toBe(
         200,
       );
@@ -140,10 +139,15 @@ describe('store_data = none', () => {
         expect([response.status, response.json]).toEqual([404, { error: { message } }]);
       }
       const noBody = await stack.call('POST', `/v1/introspection/${node.uuid}/data/unprocessed`);
-      expect(noBody.status).toBe(400);
-      expect((noBody.json as { error: { message: string } }).error.message).toContain(
-        'Inspector is not configured to store introspection data',
-      );
+      expect([noBody.status, noBody.json]).toEqual([
+        400,
+        {
+          error: {
+            message:
+              'Inspector is not configured to store introspection data. Set the [processing]store_data configuration option to change this.',
+          },
+        },
+      ]);
       const withBody = await stack.call('POST', `/v1/introspection/${node.uuid}/data/unprocessed`, { body });
       expect(withBody.status).toBe(202);
       await stack.idle();

@@ -1,21 +1,24 @@
 /**
- * The v1 API through the HTTP adapter (the real api, worker and clean-up handlers, DynamoDB Local,
- * s3rver) with an in-memory Ironic: every endpoint and every error of spec §7.3 in scope.
+ * The v1 API through the HTTP adapter (the real api, worker and clean-up handlers) on the in-memory
+ * stores, with an in-memory Ironic: every endpoint and every error upstream's API answers, byte for
+ * byte. Each test has its own stack (stores, clock, log capture, metrics, Ironic). The same API on
+ * DynamoDB Local and s3rver: test/integration/api-on-dynamodb.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeInfo } from '#lib/node-info.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
 import { ramdiskCallback, startTestStack, type TestStack } from '#test/support/stack.ts';
 
-const ironic = new FakeIronic();
+let ironic: FakeIronic;
 let stack: TestStack;
-const counted: Record<string, number> = {};
+let counted: Record<string, number>;
 
-beforeAll(async () => {
+beforeEach(async () => {
+  ironic = new FakeIronic();
+  counted = {};
   stack = await startTestStack({
     ironic,
-    overrides: {
+    runtime: {
       metrics: {
         count(name, value = 1) {
           counted[name] = (counted[name] ?? 0) + value;
@@ -23,10 +26,11 @@ beforeAll(async () => {
       },
     },
   });
+  return () => stack.stop();
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+
+/** An answer's status and body together, so neither is checked without the other. */
+const answer = (response: { status: number; json: unknown }) => [response.status, response.json];
 
 let macSeed = 0x100;
 const mac = () => {
@@ -246,7 +250,7 @@ describe('POST /v1/introspection/<node_id>', () => {
 
   it('a failed reboot moves the node to error (worker)', async () => {
     const { node } = ironicNode();
-    const { IronicError } = await import('#lib/errors.ts');
+    const { IronicError } = await import('#lib/domain/errors.ts');
     ironic.failures.set(
       'setPowerState',
       Array.from({ length: 5 }, () => new IronicError(500, 'IPMI timeout')),
@@ -298,12 +302,14 @@ describe('GET /v1/introspection/<node_id> and GET /v1/introspection', () => {
 
   it('status of an uncached node or an unknown name is 404', async () => {
     const uuid = randomUUID();
-    expect((await stack.call('GET', `/v1/introspection/${uuid}`)).json).toEqual({
-      error: { message: `Could not find node ${uuid} in cache` },
-    });
-    expect((await stack.call('GET', '/v1/introspection/no-such-name')).json).toEqual({
-      error: { message: 'Node no-such-name was not found in Ironic' },
-    });
+    expect(answer(await stack.call('GET', `/v1/introspection/${uuid}`))).toEqual([
+      404,
+      { error: { message: `Could not find node ${uuid} in cache` } },
+    ]);
+    expect(answer(await stack.call('GET', '/v1/introspection/no-such-name'))).toEqual([
+      404,
+      { error: { message: 'Node no-such-name was not found in Ironic' } },
+    ]);
   });
 
   it('lists newest first with limit, marker and state; validates every parameter', async () => {
@@ -326,7 +332,8 @@ describe('GET /v1/introspection/<node_id> and GET /v1/introspection', () => {
     const waiting = (await stack.call('GET', '/v1/introspection?state=waiting,error')).json as {
       introspection: Array<{ state: string }>;
     };
-    expect(waiting.introspection.every((n) => n.state === 'waiting' || n.state === 'error')).toBe(true);
+    // This stack holds exactly the three nodes started above, all waiting.
+    expect(waiting.introspection.map((n) => n.state)).toEqual(['waiting', 'waiting', 'waiting']);
     expect((await stack.call('GET', '/v1/introspection?limit=0')).status).toBe(200);
 
     const cases: Array<[string, number, string]> = [
@@ -403,12 +410,14 @@ describe('POST /v1/continue', () => {
   });
 
   it('refuses a body that is not a JSON object, or not JSON, with 400', async () => {
-    expect((await stack.call('POST', '/v1/continue', { body: '42' })).json).toEqual({
-      error: { message: 'Invalid data: expected a JSON object, got int' },
-    });
-    expect((await stack.call('POST', '/v1/continue', { body: '[1]' })).json).toEqual({
-      error: { message: 'Invalid data: expected a JSON object, got list' },
-    });
+    expect(answer(await stack.call('POST', '/v1/continue', { body: '42' }))).toEqual([
+      400,
+      { error: { message: 'Invalid data: expected a JSON object, got int' } },
+    ]);
+    expect(answer(await stack.call('POST', '/v1/continue', { body: '[1]' }))).toEqual([
+      400,
+      { error: { message: 'Invalid data: expected a JSON object, got list' } },
+    ]);
     const notJson = await stack.call('POST', '/v1/continue', { body: '{"inventory": ' });
     expect(notJson.status).toBe(400);
     expect((notJson.json as { error: { message: string } }).error.message).toContain(
@@ -436,7 +445,7 @@ describe('POST /v1/continue', () => {
     expect(status.error).toContain('"inventory.cpu"');
   });
 
-  it('a ramdisk-reported error fails the node at once (waiting + error, decisions.md item 3)', async () => {
+  it('a ramdisk-reported error fails the node at once (waiting + error, docs/design.md#failures-while-waiting)', async () => {
     const n = ironicNode();
     await stack.call('POST', `/v1/introspection/${n.node.uuid}`);
     await waitForState(n.node.uuid, 'waiting');
@@ -590,12 +599,13 @@ describe('POST /v1/introspection/<node_id>/abort', () => {
 
   it('is 404 for an uncached node and 409 while the node is locked', async () => {
     const uuid = randomUUID();
-    expect((await stack.call('POST', `/v1/introspection/${uuid}/abort`)).json).toEqual({
-      error: { message: `Could not find node ${uuid} in cache` },
-    });
+    expect(answer(await stack.call('POST', `/v1/introspection/${uuid}/abort`))).toEqual([
+      404,
+      { error: { message: `Could not find node ${uuid} in cache` } },
+    ]);
     const { node } = ironicNode();
     await stack.call('POST', `/v1/introspection/${node.uuid}?manage_boot=0`);
-    const holder = new NodeInfo(stack.runtime.deps, { uuid: node.uuid });
+    const holder = stack.runtime.nodeCache.nodeInfo(node.uuid);
     await holder.acquireLock();
     const locked = await stack.call('POST', `/v1/introspection/${node.uuid}/abort`);
     expect(locked.status).toBe(409);
@@ -612,12 +622,14 @@ describe('introspection data and reapply', () => {
       expect((await stack.call('GET', `/v1/introspection/${id}/data/unprocessed`)).status).toBe(200);
     }
     const uuid = randomUUID();
-    expect((await stack.call('GET', `/v1/introspection/${uuid}/data`)).json).toEqual({
-      error: { message: `Introspection data not found for node ${uuid}, processed=True` },
-    });
-    expect((await stack.call('GET', `/v1/introspection/${uuid}/data/unprocessed`)).json).toEqual({
-      error: { message: `Introspection data not found for node ${uuid}, processed=False` },
-    });
+    expect(answer(await stack.call('GET', `/v1/introspection/${uuid}/data`))).toEqual([
+      404,
+      { error: { message: `Introspection data not found for node ${uuid}, processed=True` } },
+    ]);
+    expect(answer(await stack.call('GET', `/v1/introspection/${uuid}/data/unprocessed`))).toEqual([
+      404,
+      { error: { message: `Introspection data not found for node ${uuid}, processed=False` } },
+    ]);
   });
 
   it('reapplies the stored data: 202, reapplying, then finished with the same properties', async () => {
@@ -628,6 +640,7 @@ describe('introspection data and reapply', () => {
     >;
     const node = ironic.nodes.get(n.node.uuid);
     if (node?.properties) node.properties.cpus = '1';
+    stack.clock.advance(1000); // the reapply's started_at is later whatever the machine's speed
     const response = await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`);
     expect(response.status).toBe(202);
     expect(response.json).toEqual({});
@@ -666,7 +679,7 @@ describe('introspection data and reapply', () => {
       string,
       unknown
     >;
-    await stack.runtime.nodeCache.storeIntrospectionData(node.uuid, { inventory: {} }, false);
+    await stack.runtime.nodeCache.storeIntrospectionData(node.uuid, { inventory: {} }, { processed: false });
     expect((await stack.call('POST', `/v1/introspection/${node.uuid}/data/unprocessed`)).status).toBe(202);
     const after = (await stack.call('GET', `/v1/introspection/${node.uuid}`)).json as Record<string, unknown>;
     expect(after).toEqual(before);
@@ -684,14 +697,16 @@ describe('introspection data and reapply', () => {
       };
     }
     try {
-      const startedAt = (await import('#lib/timestamps.ts')).toStoredTimestamp(nodeInfo.startedAt as Date);
+      const startedAt = (await import('#lib/domain/timestamps.ts')).toStoredTimestamp(
+        nodeInfo.startedAt as Date,
+      );
       const job = {
         type: 'introspect' as const,
         uuid: node.uuid,
         startedAt,
         notBeforeMs: Date.now() + 60_000,
       };
-      await stack.runtime.inspector.runJob(job);
+      await stack.runtime.useCases.jobs.run(job);
       expect(resent).toHaveLength(1);
       expect(resent[0]?.job).toEqual(job);
       expect(resent[0]?.delayMs).toBeGreaterThan(55_000);
@@ -732,10 +747,10 @@ describe('introspection data and reapply', () => {
       await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`);
       await waitForState(n.node.uuid, 'finished');
       const job = sent.find((j) => (j as { type: string }).type === 'reapply') as Parameters<
-        typeof stack.runtime.inspector.runJob
+        typeof stack.runtime.useCases.jobs.run
       >[0];
       const patches = ironic.callsOf('patchNode').length;
-      await stack.runtime.inspector.runJob(job); // the redelivery
+      await stack.runtime.useCases.jobs.run(job); // the redelivery
       expect(ironic.callsOf('patchNode').length).toBe(patches);
       expect(
         ((await stack.call('GET', `/v1/introspection/${n.node.uuid}`)).json as { state: string }).state,
@@ -765,18 +780,14 @@ describe('introspection data and reapply', () => {
       /^Invalid data: expected a JSON object/,
     );
     expect(
-      (await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`, { body: '[]' })).json,
-    ).toEqual({
-      error: { message: 'Invalid data: expected a JSON object, got list' },
-    });
+      answer(await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`, { body: '[]' })),
+    ).toEqual([400, { error: { message: 'Invalid data: expected a JSON object, got list' } }]);
     const uuid = randomUUID();
     expect(
-      (await stack.call('POST', `/v1/introspection/${uuid}/data/unprocessed`, { body: { a: 1 } })).json,
-    ).toEqual({
-      error: { message: `Could not find node ${uuid} in cache` },
-    });
+      answer(await stack.call('POST', `/v1/introspection/${uuid}/data/unprocessed`, { body: { a: 1 } })),
+    ).toEqual([404, { error: { message: `Could not find node ${uuid} in cache` } }]);
     expect((await stack.call('POST', `/v1/introspection/${randomUUID()}/data/unprocessed`)).status).toBe(404);
-    const holder = new NodeInfo(stack.runtime.deps, { uuid: n.node.uuid });
+    const holder = stack.runtime.nodeCache.nodeInfo(n.node.uuid);
     await holder.acquireLock();
     const locked = await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`);
     expect(locked.status).toBe(409);
@@ -787,17 +798,20 @@ describe('introspection data and reapply', () => {
 
 describe('metrics', () => {
   it('counts introspections started, finished, failed and timed out, and lookup failures', async () => {
-    const before = { ...counted };
     const n = await introspected();
-    expect(counted.IntrospectionsStarted).toBe((before.IntrospectionsStarted ?? 0) + 1);
-    expect(counted.IntrospectionsFinished).toBe((before.IntrospectionsFinished ?? 0) + 1);
+    expect(counted).toEqual({ IntrospectionsStarted: 1, IntrospectionsFinished: 1 });
     await stack.call('POST', '/v1/continue', { body: await ramdiskCallback(n.macs, n.bmc) });
-    expect(counted.LookupFailures).toBe((before.LookupFailures ?? 0) + 1);
+    expect(counted.LookupFailures).toBe(1);
     const { node } = ironicNode();
     await stack.call('POST', `/v1/introspection/${node.uuid}?manage_boot=0`);
     await stack.call('POST', `/v1/introspection/${node.uuid}/abort`);
     await stack.idle();
-    expect(counted.IntrospectionsFailed).toBe((before.IntrospectionsFailed ?? 0) + 1);
+    expect(counted).toEqual({
+      IntrospectionsStarted: 2,
+      IntrospectionsFinished: 1,
+      LookupFailures: 1,
+      IntrospectionsFailed: 1,
+    });
   });
 });
 
@@ -818,6 +832,6 @@ describe('clean-up', () => {
       error: 'Introspection timeout',
     });
     expect((await stack.call('GET', `/v1/introspection/${gone}`)).status).toBe(404);
-    expect(counted.IntrospectionsTimedOut).toBeGreaterThanOrEqual(1);
+    expect(counted.IntrospectionsTimedOut).toBe(1);
   });
 });

@@ -5,6 +5,7 @@
 import { BlockList, isIP, SocketAddress } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { createApiHandler } from '#functions/api.ts';
 import { loadConfig } from '#lib/config.ts';
 import {
   CidrList,
@@ -15,7 +16,9 @@ import {
   parseCidr,
   sourceKey,
 } from '#lib/domain/cidr.ts';
-import { callbackSourceRefusal } from '#lib/http/callback-source.ts';
+import { createRuntime } from '#lib/runtime.ts';
+import { RecordingLogger } from '#test/support/fixture.ts';
+import { lambdaContext } from '#test/support/lambda-context.ts';
 
 /** A small deterministic generator (mulberry32), so a failure is reproducible. */
 function random(seed: number) {
@@ -159,35 +162,42 @@ describe('the callback source check', () => {
       },
       isBase64Encoded: false,
     }) as unknown as APIGatewayProxyEventV2;
-  const allowed = CidrList.parse('192.0.2.0/24,2001:db8:7::/48');
+  const logger = new RecordingLogger();
+  const api = createApiHandler(
+    createRuntime({
+      config: loadConfig({ CALLBACK_ALLOWED_CIDRS: '192.0.2.0/24,2001:db8:7::/48' }),
+      stores: 'memory',
+      ironic: null,
+      logger,
+    }),
+  );
+  const answer = (e: APIGatewayProxyEventV2) => api(e, lambdaContext('api'));
 
-  it('refuses callbacks from outside the ranges, IPv4 and IPv6, in the inspector format', () => {
+  it('refuses callbacks from outside the ranges, IPv4 and IPv6, in the inspector format', async () => {
     for (const source of ['203.0.113.9', '2001:db8:8::1', undefined]) {
-      const refusal = callbackSourceRefusal(event('POST', '/v1/continue', source), allowed);
-      expect(refusal?.statusCode).toBe(403);
-      expect(JSON.parse(refusal?.body ?? '')).toEqual({
+      const refusal = await answer(event('POST', '/v1/continue', source));
+      expect(refusal.statusCode).toBe(403);
+      expect(JSON.parse(refusal.body ?? '')).toEqual({
         error: { message: `Ramdisk callbacks are not accepted from ${source ?? 'an unknown address'}` },
       });
-      expect(refusal?.headers['X-OpenStack-Ironic-Inspector-API-Maximum-Version']).toBe('1.18');
+      expect(refusal.headers?.['X-OpenStack-Ironic-Inspector-API-Maximum-Version']).toBe('1.18');
     }
-    // Trailing slashes and a named stage are the same route to the api, so the same check.
-    expect(callbackSourceRefusal(event('POST', '/v1/continue/', '203.0.113.9'), allowed)?.statusCode).toBe(
-      403,
+    expect(logger.messages('warn')).toContain(
+      'Ramdisk callback refused: source address outside CALLBACK_ALLOWED_CIDRS',
     );
-    expect(
-      callbackSourceRefusal(event('post', '/prod/v1/continue', '203.0.113.9', 'prod'), allowed)?.statusCode,
-    ).toBe(403);
+    // Trailing slashes and a named stage are the same route to the api, so the same check.
+    expect((await answer(event('POST', '/v1/continue/', '203.0.113.9'))).statusCode).toBe(403);
+    expect((await answer(event('post', '/prod/v1/continue', '203.0.113.9', 'prod'))).statusCode).toBe(403);
   });
 
-  it('lets allowed callbacks and every other route through', () => {
+  it('lets allowed callbacks and every other route through', async () => {
     for (const source of ['192.0.2.10', '::ffff:192.0.2.10', '2001:db8:7:1::20']) {
-      expect(callbackSourceRefusal(event('POST', '/v1/continue', source), allowed)).toBeUndefined();
+      // Through to the callback itself, which finds no body to read: 400, not 403.
+      expect((await answer(event('POST', '/v1/continue', source))).statusCode).toBe(400);
     }
-    expect(callbackSourceRefusal(event('GET', '/v1', '203.0.113.9'), allowed)).toBeUndefined();
-    expect(callbackSourceRefusal(event('GET', '/v1/continue', '203.0.113.9'), allowed)).toBeUndefined();
-    expect(
-      callbackSourceRefusal(event('POST', '/v1/introspection/x', '203.0.113.9'), allowed),
-    ).toBeUndefined();
+    expect((await answer(event('GET', '/v1', '203.0.113.9'))).statusCode).toBe(200);
+    expect((await answer(event('GET', '/v1/continue', '203.0.113.9'))).statusCode).toBe(405);
+    expect((await answer(event('POST', '/v1/introspection/x', '203.0.113.9'))).statusCode).not.toBe(403);
   });
 });
 

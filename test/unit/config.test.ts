@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
-import { ConfigurationError } from '#lib/errors.ts';
+import { ConfigurationError } from '#lib/domain/errors.ts';
 
 describe('configuration', () => {
   it('has upstream defaults', () => {

@@ -1,21 +1,23 @@
 /**
- * The decorator semantics of spec §2.7 (upstream TestFsmEvent), on real NodeInfo objects.
+ * The decorators' semantics (upstream's TestFsmEvent: fsm_event_before/after,
+ * triggers_fsm_error_transition, fsm_transition, release_lock), on real NodeInfo objects over the
+ * in-memory stores.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { InspectorError, NodeStateInvalidEvent, NodeStateRaceCondition } from '#lib/errors.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InspectorError, NodeStateInvalidEvent, NodeStateRaceCondition } from '#lib/domain/errors.ts';
+import type { IntrospectionState } from '#lib/domain/state-machine.ts';
 import {
   fsmEventAfter,
   fsmEventBefore,
   fsmTransition,
   releaseLock,
   triggersFsmErrorTransition,
-} from '#lib/fsm-decorators.ts';
-import type { NodeInfo } from '#lib/node-info.ts';
-import type { IntrospectionState } from '#lib/state-machine.ts';
+} from '#lib/node/fsm-decorators.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
 import { type Fixture, newUuid, nodeCacheFixture } from '#test/support/fixture.ts';
 
 let f: Fixture;
-beforeAll(async () => {
+beforeEach(async () => {
   f = await nodeCacheFixture();
 });
 
@@ -137,7 +139,7 @@ describe('release_lock', () => {
     const wrapped = releaseLock(async (n: NodeInfo) => n.lockHeld);
     expect(await wrapped(nodeInfo)).toBe(true);
     expect(nodeInfo.lockHeld).toBe(false);
-    expect(await f.nodeCache.nodeInfo(nodeInfo.uuid).acquireLock(false)).toBe(true);
+    expect(await f.nodeCache.nodeInfo(nodeInfo.uuid).acquireLock({ blocking: false })).toBe(true);
 
     const unheld = await nodeIn('waiting');
     expect(await wrapped(unheld)).toBe(false);
@@ -201,7 +203,7 @@ describe('fsm_transition', () => {
 
   it("strict from finished: the inner 'error' event is invalid too, and that is what propagates", async () => {
     const nodeInfo = await nodeIn('finished');
-    await expect(nodeInfo.fsmEvent('process', true)).rejects.toThrow(
+    await expect(nodeInfo.fsmEvent('process', { strict: true })).rejects.toThrow(
       "Can not transition from state 'finished' on event 'error' (no defined transition)",
     );
     expect(await stored(nodeInfo)).toBe('finished');

@@ -77,7 +77,7 @@ describe('no route open without an explicit choice', () => {
     ['noauth', {}],
   ];
   for (const [auth, extra] of modes) {
-    it(`${auth}: every route without an authorizer is version discovery, the guarded callback, or noauth's warned choice`, () => {
+    it(`${auth}: every route without an authorizer is version discovery, the dashboard's static files, the guarded callback, or noauth's warned choice`, () => {
       const { template, stack } = synth({ auth, callbackAllowedCidrs: ['198.51.100.0/28'], ...extra });
       const open = Object.values(template.findResources('AWS::ApiGatewayV2::Route'))
         .filter((r) => r.Properties.AuthorizationType === 'NONE')
@@ -86,6 +86,7 @@ describe('no route open without an explicit choice', () => {
       const expected = [
         'GET /',
         'GET /{version}',
+        'GET /dashboard/{file}', // static files holding no data (the page asks for credentials)
         'POST /v1/continue',
         ...(auth === 'noauth' ? ['$default'] : []),
       ];

@@ -203,12 +203,21 @@ describe('least privilege', () => {
   });
 
   it('worker: node cache items, reading and writing data, consuming jobs; it sends none', () => {
-    const actions = actionsOf(t, 'Worker');
-    expect(actions).toEqual(
-      expect.arrayContaining(['s3:GetObject', 's3:PutObject', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+    expect(actionsOf(t, 'Worker')).toEqual(
+      [
+        ...NODE_CACHE_ITEMS,
+        ...XRAY,
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        // The SQS event source's own needs (aws-lambda-event-sources grants exactly these).
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ].sort(),
     );
-    expect(actions).not.toContain('s3:DeleteObject');
-    expect(actions).not.toContain('sqs:SendMessage');
   });
 
   it('clean-up: node cache items and deleting data only', () => {
@@ -281,7 +290,8 @@ describe('environment of the handlers', () => {
 });
 
 describe('authentication modes', () => {
-  const publicRoutes = ['GET /', 'GET /{version}', 'POST /v1/continue'];
+  // Upstream's three, and the dashboard's static files (they hold no data; the page asks for credentials).
+  const publicRoutes = ['GET /', 'GET /{version}', 'POST /v1/continue', 'GET /dashboard/{file}'];
   const routes = (template: Template) =>
     Object.fromEntries(
       Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => [
@@ -297,7 +307,7 @@ describe('authentication modes', () => {
     ['noauth', 'NONE', {}],
   ];
   for (const [auth, type, extra] of modes) {
-    it(`${auth}: the three upstream public routes stay public; everything else is ${type}`, () => {
+    it(`${auth}: the upstream public routes and the dashboard's files stay public; everything else is ${type}`, () => {
       const { template } = synth({ auth, ...extra });
       const byKey = routes(template);
       expect(Object.keys(byKey).sort()).toEqual([...publicRoutes, '$default'].sort());
@@ -379,16 +389,87 @@ describe('cdk-nag and bundling', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions/);
   });
 
-  it('every acknowledgement carries a reason', () => {
-    const { app } = synth({ auth: 'http_basic', ironicAuthType: 'keystone' });
-    const reasons: string[] = [];
-    for (const construct of app.node.findAll()) {
-      for (const entry of construct.node.metadata) {
-        const data = entry.data as { reason?: string } | undefined;
-        if (typeof data === 'object' && data !== null && 'reason' in data) reasons.push(String(data.reason));
-      }
-    }
-    for (const reason of reasons) expect(reason.length).toBeGreaterThan(30);
+  it('every acknowledgement carries a reason a reviewer would accept', () => {
+    // cdk-nag 3 keeps acknowledgements as construct metadata `{[ruleId]: reason}`.
+    const acknowledged = (app: App): Array<{ path: string; rule: string; reason: unknown }> =>
+      app.node.findAll().flatMap((construct) =>
+        construct.node.metadata
+          .filter((entry) => entry.type === 'aws:cdk:acknowledged-rules')
+          .flatMap((entry) =>
+            Object.entries(entry.data as Record<string, unknown>).map(([rule, reason]) => ({
+              path: construct.node.path,
+              rule,
+              reason,
+            })),
+          ),
+      );
+    /** Why a reason is not one: a placeholder, boilerplate, too short to say why, or the rule again. */
+    const objection = (rule: string, reason: unknown): string | undefined => {
+      if (typeof reason !== 'string') return 'not text';
+      const text = reason.trim();
+      if (/\b(todo|tbd|fixme|xxx|placeholder|lorem)\b/i.test(text)) return 'a placeholder';
+      if (
+        /\b(historical reasons|false positive|by design|as designed|not applicable|n\/a|not needed|not required|accepted risk|known issue|suppressed|ignore[ds]?)\b/i.test(
+          text,
+        )
+      )
+        return 'boilerplate';
+      if (text.split(/\s+/).length < 8 || text.length < 40) return 'too short to say why';
+      if (text.includes(rule.replace(/\[.*$/, ''))) return 'restates the rule';
+      return undefined;
+    };
+    // The check itself must be able to fail.
+    expect(objection('AwsSolutions-S1', 'TODO: write a reason for this acknowledgement later please')).toBe(
+      'a placeholder',
+    );
+    expect(
+      objection(
+        'CloudFormation-Validate::W3045',
+        'accessControl is deprecated, but we are still using it for historical reasons.',
+      ),
+    ).toBe('boilerplate');
+    expect(objection('AwsSolutions-S1', 'Not needed.')).toBe('boilerplate');
+    expect(objection('AwsSolutions-S1', 'Logging is handled elsewhere.')).toBe('too short to say why');
+    expect(
+      objection(
+        'AwsSolutions-S1[Bucket]',
+        'AwsSolutions-S1 does not apply to this bucket at all, it is fine',
+      ),
+    ).toBe('restates the rule');
+
+    const perMode = [
+      acknowledged(synth({ auth: 'http_basic', ironicAuthType: 'keystone' }).app),
+      acknowledged(synth({ auth: 'noauth' }).app),
+    ];
+    // cdk-nag's rules are keyed `Annotation::AwsSolutions-…`; aws-cdk-lib adds one of its own to every
+    // bucket with an access control (its reason is the library's, not this project's).
+    const library = perMode.flat().filter((a) => !a.rule.startsWith('Annotation::AwsSolutions-'));
+    expect(library.map((a) => [a.path, a.rule])).toEqual([
+      ['Inspector/AccessLogs', 'CloudFormation-Validate::W3045'],
+      ['Inspector/AccessLogs', 'CloudFormation-Validate::W3045'],
+    ]);
+    const ours = perMode.map((acks) =>
+      acks
+        .filter((a) => a.rule.startsWith('Annotation::AwsSolutions-'))
+        .map((a) => ({ ...a, rule: a.rule.replace(/^Annotation::/, '') })),
+    );
+    // How many there are in each mode: an acknowledgement added or gone shows here.
+    expect(ours.map((a) => a.length)).toEqual([23, 18]);
+    const all = ours.flat();
+    // Every rule the stack acknowledges, so a silently vanished acknowledgement (or this reader
+    // finding none) fails too.
+    expect([...new Set(all.map((a) => a.rule.replace(/\[.*$/, '')))].sort()).toEqual([
+      'AwsSolutions-APIG4',
+      'AwsSolutions-IAM4',
+      'AwsSolutions-IAM5',
+      'AwsSolutions-S1',
+      'AwsSolutions-SMG4',
+      'AwsSolutions-SQS3',
+    ]);
+    const objections = all
+      .map((a) => ({ ...a, objection: objection(a.rule, a.reason) }))
+      .filter((a) => a.objection !== undefined);
+    expect(objections).toEqual([]);
   });
 
   it('the api bundle runs as Lambda would run it: ESM, the pinned SDK inside, answering GET /', {

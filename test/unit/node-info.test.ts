@@ -1,11 +1,10 @@
 /**
- * NodeInfo against DynamoDB Local: spec §7.1 TestNodeInfo*, TestInternalLock, the lease and the
- * version checks of decisions.md items 1 and 2.
+ * NodeInfo on the in-memory stores: upstream's TestNodeInfo* and TestInternalLock, the lease
+ * (docs/design.md#leases) and the version checks (docs/design.md#optimistic-versions). The same over
+ * DynamoDB Local, where it matters, is in test/integration/node-cache-on-dynamodb.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '#lib/adapters/aws.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   InvalidLookupAttribute,
   NodeLockedError,
@@ -14,20 +13,20 @@ import {
   NodeStateRaceCondition,
   NotFoundInCacheError,
   UndefinedStateError,
-} from '#lib/errors.ts';
-import type { NodeStores as NodeStore } from '#lib/node-info.ts';
-import { NodeInfo } from '#lib/node-info.ts';
+} from '#lib/domain/errors.ts';
+import type { IntrospectionState } from '#lib/domain/state-machine.ts';
+import { NodeInfo } from '#lib/node/node-info.ts';
+import type { LeaseStore } from '#lib/ports/lease-store.ts';
 import { MAX_CHILD_ITEMS_PER_NODE } from '#lib/ports/node-store.ts';
-import type { IntrospectionState } from '#lib/state-machine.ts';
 import { type Fixture, newUuid, nodeCacheFixture, overrideStore } from '#test/support/fixture.ts';
 
 let f: Fixture;
-beforeAll(async () => {
+beforeEach(async () => {
   f = await nodeCacheFixture();
 });
 
-/** A NodeStore that counts the calls made through it. */
-function countingStore(store: NodeStore): { store: NodeStore; calls: Record<string, number> } {
+/** A lease store that counts the calls made through it. */
+function countingStore(store: LeaseStore): { store: LeaseStore; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
@@ -121,7 +120,7 @@ describe('state and version', () => {
     const uuid = await nodeIn('starting');
     const nodeInfo = f.nodeCache.nodeInfo(uuid);
     await nodeInfo.state();
-    await f.deps.nodes.deleteNode(uuid);
+    await f.stores.nodes.deleteNode(uuid);
     await expect(nodeInfo.setState('waiting')).rejects.toThrow(NodeStateRaceCondition);
   });
 
@@ -181,7 +180,7 @@ describe('fsmEvent', () => {
     const uuid = await nodeIn('processing', { mac: ['11:22:33:44:55:66'] });
     const nodeInfo = f.nodeCache.nodeInfo(uuid);
     await nodeInfo.acquireLock();
-    const error = await nodeInfo.fsmEvent('process', true).catch((e: unknown) => e);
+    const error = await nodeInfo.fsmEvent('process', { strict: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeStateInvalidEvent);
     expect((error as NodeStateInvalidEvent).httpStatus).toBe(400);
     const reread = await f.nodeCache.getNode(uuid);
@@ -194,22 +193,17 @@ describe('fsmEvent', () => {
 
   it('decides on the stored state, not one given at construction without a version', async () => {
     const uuid = await nodeIn('waiting');
-    const nodeInfo = new NodeInfo(f.deps, { uuid, state: 'finished' });
+    const nodeInfo = new NodeInfo(f.options, { uuid, state: 'finished' });
     await nodeInfo.fsmEvent('process'); // valid from the stored `waiting`, invalid from the stale `finished`
     expect(await f.nodeCache.nodeInfo(uuid).state()).toBe('processing');
   });
 
   it('a failed lease release does not turn a committed finish into a failure', async () => {
     const uuid = await nodeIn('processing');
-    const nodeInfo = new NodeInfo(
-      {
-        ...f.deps,
-        nodes: overrideStore(f.deps.nodes, {
-          releaseLease: async () => Promise.reject(new Error('throttled')),
-        }),
-      },
-      { uuid },
-    );
+    const leases = overrideStore(f.stores.leases, {
+      releaseLease: async () => Promise.reject(new Error('throttled')),
+    });
+    const nodeInfo = new NodeInfo({ ...f.options, lease: { ...f.options.lease, leases } }, { uuid });
     await nodeInfo.acquireLock();
     await nodeInfo.finished('finish');
     expect(await f.nodeCache.nodeInfo(uuid).state()).toBe('finished');
@@ -217,7 +211,7 @@ describe('fsmEvent', () => {
   });
 
   it('raises the undefined-state error for a state outside the machine', async () => {
-    const nodeInfo = new NodeInfo(f.deps, {
+    const nodeInfo = new NodeInfo(f.options, {
       uuid: newUuid(),
       state: 'bogus' as IntrospectionState,
       versionId: 'v1',
@@ -257,7 +251,7 @@ describe('finished', () => {
     expect(await nodeInfo.acquireLock()).toBe(true);
     await nodeInfo.finished('finish');
     expect(nodeInfo.lockHeld).toBe(false);
-    expect(await f.nodeCache.nodeInfo(uuid).acquireLock(false)).toBe(true);
+    expect(await f.nodeCache.nodeInfo(uuid).acquireLock({ blocking: false })).toBe(true);
   });
 
   it('writes nothing and releases the lock on an invalid event', async () => {
@@ -286,7 +280,7 @@ describe('finished', () => {
     expect(await reread.options()).toEqual({ opt: 1 });
   });
 
-  it('reports failures while waiting and aborting (decisions.md item 3)', async () => {
+  it('reports failures while waiting and aborting (docs/design.md#failures-while-waiting)', async () => {
     for (const state of ['waiting', 'aborting'] as const) {
       const uuid = await nodeIn(state);
       await f.nodeCache.nodeInfo(uuid).finished('error', 'Ramdisk reported error: oops');
@@ -315,7 +309,7 @@ describe('lookup attributes', () => {
     await nodeInfo.addAttribute('dup', 'same');
     await nodeInfo.addAttribute('dup', 'same');
     expect((await nodeInfo.attributes()).dup).toEqual(['same', 'same']);
-    expect(await f.deps.nodes.getLookupAttributes(uuid)).toHaveLength(5);
+    expect(await f.stores.nodes.getLookupAttributes(uuid)).toHaveLength(5);
   });
 
   it('caches attributes until invalidate_cache', async () => {
@@ -348,7 +342,7 @@ describe('lookup attributes', () => {
     await expect(nodeInfo.setOption('another', 1)).rejects.toThrow(InvalidLookupAttribute);
     await nodeInfo.setOption('last', false); // overwriting an option adds nothing
     await nodeInfo.finished('error', 'done'); // one transaction with 49 items
-    expect(await f.deps.nodes.getLookupAttributes(uuid)).toEqual([]);
+    expect(await f.stores.nodes.getLookupAttributes(uuid)).toEqual([]);
   });
 
   it('refuses to attach attributes to a record re-created since it was read', async () => {
@@ -387,11 +381,11 @@ describe('options', () => {
   });
 });
 
-describe('lock (a lease in DynamoDB)', () => {
+describe('lock (a lease in the lease store)', () => {
   it('is not taken at construction; acquiring twice through one NodeInfo writes once', async () => {
     const uuid = await nodeIn('starting');
-    const { store, calls } = countingStore(f.deps.nodes);
-    const nodeInfo = new NodeInfo({ ...f.deps, nodes: store }, { uuid });
+    const { store, calls } = countingStore(f.stores.leases);
+    const nodeInfo = new NodeInfo({ ...f.options, lease: { ...f.options.lease, leases: store } }, { uuid });
     expect(nodeInfo.lockHeld).toBe(false);
     expect(await nodeInfo.acquireLock()).toBe(true);
     expect(await nodeInfo.acquireLock()).toBe(true);
@@ -406,12 +400,12 @@ describe('lock (a lease in DynamoDB)', () => {
     const uuid = await nodeIn('starting');
     const holder = f.nodeCache.nodeInfo(uuid);
     await holder.acquireLock();
-    const { store, calls } = countingStore(f.deps.nodes);
-    const other = new NodeInfo({ ...f.deps, nodes: store }, { uuid });
-    expect(await other.acquireLock(false)).toBe(false);
+    const { store, calls } = countingStore(f.stores.leases);
+    const other = new NodeInfo({ ...f.options, lease: { ...f.options.lease, leases: store } }, { uuid });
+    expect(await other.acquireLock({ blocking: false })).toBe(false);
     await holder.releaseLock();
-    expect(await other.acquireLock(false)).toBe(true);
-    expect(await other.acquireLock(false)).toBe(true);
+    expect(await other.acquireLock({ blocking: false })).toBe(true);
+    expect(await other.acquireLock({ blocking: false })).toBe(true);
     expect(calls.tryAcquireLease).toBe(2);
     await other.releaseLock();
   });
@@ -422,10 +416,10 @@ describe('lock (a lease in DynamoDB)', () => {
     await holder.acquireLock();
     const other = f.nodeCache.nodeInfo(uuid);
     await other.releaseLock(); // not held by `other`: a no-op
-    expect(await f.deps.nodes.releaseLease(uuid, randomUUID())).toBe(false);
-    expect(await f.nodeCache.nodeInfo(uuid).acquireLock(false)).toBe(false);
+    expect(await f.stores.leases.releaseLease(uuid, randomUUID())).toBe(false);
+    expect(await f.nodeCache.nodeInfo(uuid).acquireLock({ blocking: false })).toBe(false);
     await holder.releaseLock();
-    expect(await f.nodeCache.nodeInfo(uuid).acquireLock(false)).toBe(true);
+    expect(await f.nodeCache.nodeInfo(uuid).acquireLock({ blocking: false })).toBe(true);
   });
 
   it('20 concurrent blocking acquirers never hold the lease at the same time', async () => {
@@ -437,7 +431,7 @@ describe('lock (a lease in DynamoDB)', () => {
     await Promise.all(
       Array.from({ length: 20 }, async () => {
         const nodeInfo = cache.nodeInfo(uuid);
-        await nodeInfo.acquireLock(true);
+        await nodeInfo.acquireLock({ blocking: true });
         const start = performance.now();
         holders++;
         maxHolders = Math.max(maxHolders, holders);
@@ -462,26 +456,25 @@ describe('lock (a lease in DynamoDB)', () => {
     const uuid = await nodeIn('waiting');
     let crashed: NodeInfo | undefined = f.nodeCache.nodeInfo(uuid);
     await crashed.acquireLock();
-    const leaseMs = f.deps.leaseMs;
+    const leaseMs = f.options.lease.leaseMs;
     // The holder's Lambda dies: nothing releases the lease.
     const late = crashed;
     crashed = undefined;
 
     const successor = f.nodeCache.nodeInfo(uuid);
     f.clock.advance(leaseMs - 2000);
-    expect(await successor.acquireLock(false)).toBe(false);
+    expect(await successor.acquireLock({ blocking: false })).toBe(false);
     f.clock.advance(1000);
-    expect(await successor.acquireLock(false)).toBe(false);
+    expect(await successor.acquireLock({ blocking: false })).toBe(false);
     f.clock.advance(1001);
-    expect(await successor.acquireLock(false)).toBe(true);
+    expect(await successor.acquireLock({ blocking: false })).toBe(true);
     // The "crashed" holder's late release must not free the successor's lease.
     await late.releaseLock();
-    expect(await f.nodeCache.nodeInfo(uuid).acquireLock(false)).toBe(false);
+    expect(await f.nodeCache.nodeInfo(uuid).acquireLock({ blocking: false })).toBe(false);
     expect(f.logger.messages('warn')).toContain(
       'Node lease had expired and was taken over before it was released',
     );
     await successor.releaseLock();
-    f.clock.offsetMs = 0;
   });
 
   it('a handed-over lease goes to the first taker only: a duplicate delivery of the job waits', async () => {
@@ -490,12 +483,12 @@ describe('lock (a lease in DynamoDB)', () => {
     await api.acquireLock();
     const token = await api.handOffLock();
     expect(api.lockHeld).toBe(false);
-    const first = new NodeInfo(f.deps, { uuid, leaseOwner: token });
-    const duplicate = new NodeInfo(f.deps, { uuid, leaseOwner: token });
-    expect(await first.acquireLock(false)).toBe(true);
-    expect(await duplicate.acquireLock(false)).toBe(false);
+    const first = new NodeInfo(f.options, { uuid, leaseOwner: token });
+    const duplicate = new NodeInfo(f.options, { uuid, leaseOwner: token });
+    expect(await first.acquireLock({ blocking: false })).toBe(true);
+    expect(await duplicate.acquireLock({ blocking: false })).toBe(false);
     await first.releaseLock();
-    expect(await duplicate.acquireLock(false)).toBe(true);
+    expect(await duplicate.acquireLock({ blocking: false })).toBe(true);
     await duplicate.releaseLock();
   });
 
@@ -505,7 +498,7 @@ describe('lock (a lease in DynamoDB)', () => {
     await holder.acquireLock();
     const waiter = f.another({ lockWaitMs: 300 }).nodeInfo(uuid);
     const started = performance.now();
-    const error = await waiter.acquireLock(true).catch((e: unknown) => e);
+    const error = await waiter.acquireLock({ blocking: true }).catch((e: unknown) => e);
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     expect(error).toBeInstanceOf(NodeLockedError);
     expect(error).toMatchObject({ httpStatus: 409, message: 'Node is locked, please, retry later' });
@@ -516,7 +509,7 @@ describe('lock (a lease in DynamoDB)', () => {
     const uuid = await nodeIn('waiting');
     const holder = f.nodeCache.nodeInfo(uuid);
     await holder.acquireLock();
-    const waiting = f.nodeCache.nodeInfo(uuid).acquireLock(true);
+    const waiting = f.nodeCache.nodeInfo(uuid).acquireLock({ blocking: true });
     await new Promise((resolve) => setTimeout(resolve, 150));
     await holder.releaseLock();
     expect(await waiting).toBe(true);
@@ -526,20 +519,17 @@ describe('lock (a lease in DynamoDB)', () => {
     const uuid = await nodeIn('waiting');
     const holder = f.nodeCache.nodeInfo(uuid);
     await holder.acquireLock();
-    await f.deps.nodes.deleteNode(uuid);
-    expect(await f.nodeCache.nodeInfo(uuid).acquireLock(false)).toBe(false);
+    await f.stores.nodes.deleteNode(uuid);
+    expect(await f.nodeCache.nodeInfo(uuid).acquireLock({ blocking: false })).toBe(false);
     await holder.releaseLock();
     // and a lease item alone does not make a node
     await expect(f.nodeCache.getNode(uuid)).rejects.toThrow(NotFoundInCacheError);
-    await documentClient(f.dynamoDb).send(
-      new DeleteCommand({ TableName: f.config.nodeCacheTable, Key: { pk: `NODE#${uuid}`, sk: 'LEASE' } }),
-    );
   });
 });
 
 describe('fsmEvent over the whole table, strict and not', () => {
   it('every (state, event) pair: valid ones move and persist, invalid ones fail as upstream', async () => {
-    const { EVENTS, STATES, nextState } = await import('#lib/state-machine.ts');
+    const { EVENTS, STATES, nextState } = await import('#lib/domain/state-machine.ts');
     for (const strict of [false, true]) {
       for (const state of STATES) {
         for (const event of EVENTS) {
@@ -551,7 +541,7 @@ describe('fsmEvent over the whole table, strict and not', () => {
           } catch {
             target = undefined;
           }
-          const outcome = await nodeInfo.fsmEvent(event, strict).then(
+          const outcome = await nodeInfo.fsmEvent(event, { strict }).then(
             () => 'ok',
             (e: unknown) => (e as Error).message,
           );

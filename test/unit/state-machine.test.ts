@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { NodeStateInvalidEvent, UndefinedStateError } from '#lib/errors.ts';
-import { EVENTS, nextState, STATES, TRANSITIONS } from '#lib/state-machine.ts';
+import { NodeStateInvalidEvent, UndefinedStateError } from '#lib/domain/errors.ts';
+import { EVENTS, nextState, STATES, TRANSITIONS } from '#lib/domain/state-machine.ts';
 
-/** Spec §2.3, verbatim: the 26 upstream transitions. */
+/** Upstream's `introspection_state.py`, verbatim: the 26 transitions (docs/design.md#state-machine). */
 const UPSTREAM: ReadonlyArray<readonly [string, string, string]> = [
   ['aborting', 'abort_end', 'error'],
   ['aborting', 'timeout', 'error'],
@@ -31,14 +31,14 @@ const UPSTREAM: ReadonlyArray<readonly [string, string, string]> = [
   ['waiting', 'start', 'starting'],
   ['waiting', 'timeout', 'error'],
 ];
-/** decisions.md item 3. */
+/** The two additions (docs/design.md#failures-while-waiting). */
 const ADDED: ReadonlyArray<readonly [string, string, string]> = [
   ['waiting', 'error', 'error'],
   ['aborting', 'error', 'error'],
 ];
 
 describe('state machine table', () => {
-  it('has the 8 states and 9 events of spec §2', () => {
+  it("has upstream's 8 states and 9 events", () => {
     expect(STATES).toEqual([
       'starting',
       'waiting',
@@ -54,7 +54,7 @@ describe('state machine table', () => {
     );
   });
 
-  it('holds exactly the 26 upstream transitions plus the two decisions.md adds', () => {
+  it('holds exactly the 26 upstream transitions plus the two additions', () => {
     const rows = TRANSITIONS.map((t) => [t.source, t.event, t.target] as const);
     expect(rows).toHaveLength(28);
     expect(new Set(rows.map((r) => r.join('/')))).toEqual(

@@ -1,0 +1,158 @@
+/**
+ * Item <-> record mapping for the node cache table (`table.ts` shows the items): keys, the node record
+ * item and its update expressions, lookup attribute and option items.
+ *
+ * @example
+ * ```ts
+ * const item = recordItem(record);  // { pk: 'NODE#<uuid>', sk: 'RECORD', … }
+ * const same = toRecord(item);      // the record again
+ * ```
+ */
+import { z } from 'zod';
+import { STATES } from '#lib/domain/state-machine.ts';
+import { fromStoredTimestamp, toStoredTimestamp } from '#lib/domain/timestamps.ts';
+import {
+  type LookupAttributeRow,
+  listOrderKey,
+  type NodeRecord,
+  type NodeRecordChanges,
+} from '#lib/ports/node-store.ts';
+
+/** A DynamoDB item as the document client reads and writes it. */
+export type Item = Record<string, unknown>;
+
+export const RECORD_SK = 'RECORD';
+export const LEASE_SK = 'LEASE';
+export const ATTR_PREFIX = 'ATTR#';
+export const OPTION_PREFIX = 'OPTION#';
+
+/** The partition of everything stored for a node. */
+export function nodeKey(uuid: string): string {
+  return `NODE#${uuid}`;
+}
+
+/** The primary key of a node's record. */
+export function recordKey(uuid: string): { pk: string; sk: string } {
+  return { pk: nodeKey(uuid), sk: RECORD_SK };
+}
+
+/** Whether a sort key is a child of the record: a lookup attribute or an option (not the lease). */
+export function isChildSortKey(sk: string): boolean {
+  return sk.startsWith(ATTR_PREFIX) || sk.startsWith(OPTION_PREFIX);
+}
+
+const storedRecord = z.object({
+  uuid: z.string(),
+  version_id: z.string(),
+  state: z.enum(STATES),
+  started_at: z.string().optional(),
+  finished_at: z.string().optional(),
+  error: z.string().optional(),
+  manage_boot: z.boolean().optional(),
+  child_count: z.number().optional(),
+});
+
+/** A record item (or its `nodes-by-state` projection) as a {@link NodeRecord}. */
+export function toRecord(item: Item): NodeRecord {
+  const r = storedRecord.parse(item);
+  return {
+    uuid: r.uuid,
+    versionId: r.version_id,
+    state: r.state,
+    startedAt: r.started_at === undefined ? null : fromStoredTimestamp(r.started_at),
+    finishedAt: r.finished_at === undefined ? null : fromStoredTimestamp(r.finished_at),
+    error: r.error ?? null,
+    manageBoot: r.manage_boot ?? true,
+  };
+}
+
+/** The record item of `record`, without `child_count` (the writer sets it). */
+export function recordItem(record: NodeRecord): Item {
+  return {
+    ...recordKey(record.uuid),
+    uuid: record.uuid,
+    state: record.state,
+    version_id: record.versionId,
+    ...(record.startedAt === null ? {} : { started_at: toStoredTimestamp(record.startedAt) }),
+    ...(record.finishedAt === null ? {} : { finished_at: toStoredTimestamp(record.finishedAt) }),
+    ...(record.error === null ? {} : { error: record.error }),
+    manage_boot: record.manageBoot,
+    list_key: listOrderKey(record),
+  };
+}
+
+/** An update expression with its attribute names and values. */
+export interface RecordUpdate {
+  readonly expression: string;
+  readonly names: Record<string, string>;
+  readonly values: Item;
+}
+
+/**
+ * SET/REMOVE clauses for `changes` plus the new version (and `extraSet` clauses); `list_key` follows
+ * `started_at`, so the listing index stays in step with the record.
+ *
+ * @example
+ * ```ts
+ * recordUpdate(uuid, { state: 'error', finishedAt: null }, 'v2').expression;
+ * // 'SET version_id = :version, #state = :state REMOVE #finished_at'
+ * ```
+ */
+export function recordUpdate(
+  uuid: string,
+  changes: NodeRecordChanges,
+  newVersionId: string,
+  extraSet: readonly string[] = [],
+): RecordUpdate {
+  const set: string[] = ['version_id = :version', ...extraSet];
+  const remove: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Item = { ':version': newVersionId };
+  const field = (attr: string, value: string | null | undefined) => {
+    if (value === undefined) return;
+    names[`#${attr}`] = attr;
+    if (value === null) remove.push(`#${attr}`);
+    else {
+      set.push(`#${attr} = :${attr}`);
+      values[`:${attr}`] = value;
+    }
+  };
+  field('state', changes.state);
+  field('error', changes.error);
+  field('finished_at', changes.finishedAt === undefined ? undefined : stored(changes.finishedAt));
+  if (changes.startedAt !== undefined) {
+    field('started_at', stored(changes.startedAt));
+    field('list_key', listOrderKey({ startedAt: changes.startedAt, uuid }));
+  }
+  const expression = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
+  return { expression, names, values };
+}
+
+function stored(date: Date | null): string | null {
+  return date === null ? null : toStoredTimestamp(date);
+}
+
+/** The item of one lookup attribute row. */
+export function attributeItem(uuid: string, row: LookupAttributeRow): Item {
+  return {
+    pk: nodeKey(uuid),
+    sk: `${ATTR_PREFIX}${row.rowId}`,
+    node_uuid: uuid,
+    attr_name: row.name,
+    attr_value: row.value,
+  };
+}
+
+/** A lookup attribute item as its row. */
+export function toLookupAttributeRow(item: Item): LookupAttributeRow {
+  return {
+    rowId: String(item.sk).slice(ATTR_PREFIX.length),
+    name: String(item.attr_name),
+    value: String(item.attr_value),
+  };
+}
+
+/** The primary key of a node's option `name`. */
+export function optionKey(uuid: string, name: string): { pk: string; sk: string } {
+  return { pk: nodeKey(uuid), sk: `${OPTION_PREFIX}${name}` };
+}

@@ -1,0 +1,101 @@
+/**
+ * The node cache table: its items, key schema and indexes, and its creation for DynamoDB Local and
+ * tests (in AWS the CDK stack creates it from {@link NODE_CACHE_TABLE_SCHEMA}). One table, no Scan
+ * anywhere (docs/design.md#node-cache-table).
+ *
+ * Items (partition `pk`, sort `sk`):
+ *
+ * | item | pk | sk | attributes |
+ * |---|---|---|---|
+ * | node record | `NODE#<uuid>` | `RECORD` | uuid, state, version_id, started_at, finished_at, error, manage_boot, list_key, child_count |
+ * | lookup attribute | `NODE#<uuid>` | `ATTR#<row id>` | node_uuid, attr_name, attr_value |
+ * | option | `NODE#<uuid>` | `OPTION#<name>` | option_name, option_value (JSON) |
+ * | lease | `NODE#<uuid>` | `LEASE` | owner, expires_at (ms), ttl (s) |
+ * | power slots | `THROTTLE` | `POWER` | next_slot (ms) |
+ *
+ * Indexes:
+ * - `nodes-by-state` (state, list_key = `<started_at>#<uuid>`), records only: listing merges the
+ *   per-state partitions in (started_at, uuid) DESC order; clean-up reads the partitions of the active
+ *   states below a `started_at` threshold.
+ * - `lookup-attributes` (attr_name, attr_value), lookup attribute rows only: `find_node` queries one
+ *   key per supplied value; `active_macs` reads the `mac` partition.
+ *
+ * `child_count` on the record counts its lookup attributes and options; every write that adds a child
+ * moves it in the same transaction, so a replacement or a finish conditioned on it cannot miss a
+ * child added concurrently.
+ *
+ * @example
+ * ```ts
+ * await createNodeCacheTable(dynamoDbClient, 'serverless-inspector-node-cache');
+ * ```
+ */
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+
+/** Index names, shared with the CDK stack. */
+export const NODES_BY_STATE_INDEX = 'nodes-by-state';
+export const LOOKUP_ATTRIBUTES_INDEX = 'lookup-attributes';
+
+/** The table's key schema and indexes: what `createNodeCacheTable` and the CDK stack both create. */
+export const NODE_CACHE_TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLiveAttribute: 'ttl',
+  indexes: [
+    { name: NODES_BY_STATE_INDEX, partitionKey: 'state', sortKey: 'list_key', projection: 'ALL' },
+    {
+      name: LOOKUP_ATTRIBUTES_INDEX,
+      partitionKey: 'attr_name',
+      sortKey: 'attr_value',
+      projection: 'INCLUDE',
+      nonKeyAttributes: ['node_uuid'],
+    },
+  ],
+} as const;
+
+/**
+ * Create the node cache table (on-demand, with its indexes) if it does not exist: for DynamoDB Local
+ * and tests. In AWS the CDK stack creates it from {@link NODE_CACHE_TABLE_SCHEMA}.
+ *
+ * @example
+ * ```ts
+ * await createNodeCacheTable(new DynamoDBClient({ endpoint }), 'node-cache-test');
+ * ```
+ */
+export async function createNodeCacheTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const s = NODE_CACHE_TABLE_SCHEMA;
+  const attributeNames = new Set<string>([s.partitionKey, s.sortKey]);
+  for (const index of s.indexes) {
+    attributeNames.add(index.partitionKey);
+    attributeNames.add(index.sortKey);
+  }
+  const input: CreateTableCommandInput = {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributeNames].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    KeySchema: [
+      { AttributeName: s.partitionKey, KeyType: 'HASH' },
+      { AttributeName: s.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: s.indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection:
+        index.projection === 'INCLUDE'
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.nonKeyAttributes] }
+          : { ProjectionType: 'ALL' },
+    })),
+  };
+  try {
+    await client.send(new CreateTableCommand(input));
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The ramdisk callback (`POST /v1/continue`, upstream `process.py`): pre-processing, lookup, then
+ * processing on the node found, locked; the answer `{uuid}` goes back while the `finish` job (power
+ * off, then `finish`) runs in the worker, holding the lease the request hands over.
+ *
+ * @example
+ * ```ts
+ * const { uuid } = await callback.process(ramdiskData); // 200
+ * ```
+ */
+import {
+  InspectorError,
+  InvalidIntrospectionData,
+  IronicError,
+  IronicUnavailable,
+  PreprocessingFailed,
+  UnexpectedProcessingError,
+} from '#lib/domain/errors.ts';
+import { requireIronic } from '#lib/domain/ironic-calls.ts';
+import { assertIntrospectable, isDeployed, provisionState } from '#lib/domain/provision-states.ts';
+import { type JobHandler, type JobOf, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
+import { type LookupOptions, lookupNode } from '#lib/introspection/lookup.ts';
+import { triggersFsmErrorTransition } from '#lib/node/fsm-decorators.ts';
+import type { NodeCache } from '#lib/node/node-cache.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
+import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
+import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { ProcessingPipeline } from '#lib/processing/pipeline.ts';
+
+/** What the callback needs. */
+export interface ContinueIntrospectionOptions extends LookupOptions {
+  readonly nodeCache: LookupOptions['nodeCache'] & Pick<NodeCache, 'storeIntrospectionData'>;
+  readonly pipeline: ProcessingPipeline;
+  readonly jobs: JobSubmitter;
+  readonly logger: Logger;
+  /** `[processing]store_data`. */
+  readonly storeData: 's3' | 'none';
+  /** `[processing]power_off`. */
+  readonly powerOff: boolean;
+}
+
+/** The ramdisk callback. */
+export class ContinueIntrospection {
+  readonly #options: ContinueIntrospectionOptions;
+
+  constructor(options: ContinueIntrospectionOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Pre-processing hooks, lookup, then processing on the found node.
+   *
+   * @throws InvalidIntrospectionData (400) for a body that is not a JSON object
+   * @throws PreprocessingFailed (400) with every pre-processing or lookup failure (the node, if
+   * found, goes to `error` with them)
+   * @throws UnexpectedProcessingError (500) when Ironic fails under processing
+   */
+  async process(body: unknown): Promise<{ uuid: string }> {
+    InvalidIntrospectionData.assertObject(body);
+    const data: IntrospectionDocument = body;
+    const { logs: _logs, ...unprocessed } = structuredClone(data);
+
+    const failures = this.#options.pipeline.preprocess(data);
+    const nodeInfo = await lookupNode(this.#options, data, failures);
+
+    if (failures.length > 0 || nodeInfo === undefined) {
+      if (nodeInfo !== undefined) await this.#failQuietly(nodeInfo, failures.join('\n'));
+      throw new PreprocessingFailed(failures);
+    }
+    if (nodeInfo.finishedAt !== null) {
+      await nodeInfo.releaseLock();
+      throw new InspectorError(`Node processing already finished with error: ${nodeInfo.error}`);
+    }
+    if (this.#options.storeData !== 'none') {
+      try {
+        await this.#options.nodeCache.storeIntrospectionData(nodeInfo.uuid, unprocessed, {
+          processed: false,
+        });
+      } catch (err) {
+        this.#options.logger.error('Failed to store unprocessed data', {
+          node: nodeInfo.uuid,
+          error: String(err),
+        });
+      }
+    }
+    let node: IronicNode;
+    try {
+      node = await nodeInfo.ironic.node();
+    } catch (err) {
+      await this.#failQuietly(nodeInfo, (err as Error).message);
+      throw err;
+    }
+    try {
+      return await this.#processNode(nodeInfo, node, data);
+    } catch (err) {
+      // Ironic failing under processing is not the caller's fault: upstream's 500 "Unexpected
+      // exception", not a 4xx with Ironic's text.
+      if (
+        err instanceof InspectorError &&
+        !(err instanceof IronicError || err instanceof IronicUnavailable)
+      ) {
+        await this.#failQuietly(nodeInfo, err.message);
+        throw err;
+      }
+      const unexpected = new UnexpectedProcessingError(err as Error);
+      await this.#failQuietly(nodeInfo, unexpected.message);
+      throw unexpected;
+    }
+  }
+
+  /** Upstream `_process_node`: strict `process`, hooks, processed data; `_finish` to the worker. */
+  async #processNode(
+    nodeInfo: NodeInfo,
+    node: IronicNode,
+    data: IntrospectionDocument,
+  ): Promise<{ uuid: string }> {
+    const { permitActiveIntrospection, storeData, logger } = this.#options;
+    await nodeInfo.fsmEvent('process', { strict: true });
+    assertIntrospectable(node, this.#options);
+    const keepPowerOn = permitActiveIntrospection && isDeployed(node);
+    await this.#options.pipeline.updateNode(nodeInfo, data);
+    if (storeData !== 'none') await this.#options.nodeCache.storeIntrospectionData(nodeInfo.uuid, data);
+    const powerOff = keepPowerOn || !nodeInfo.manageBoot ? false : this.#options.powerOff;
+    const leaseOwner = await nodeInfo.handOffLock();
+    // From here the finish belongs to the worker (or the inline fallback): a failure there is
+    // recorded by the job itself, not by this request, and the callback itself succeeded (upstream's
+    // _finish runs in the background too).
+    try {
+      await this.#options.jobs.submit({
+        type: 'finish',
+        uuid: nodeInfo.uuid,
+        startedAt: jobStamp(nodeInfo.startedAt),
+        powerOff,
+        leaseOwner,
+      });
+    } catch (err) {
+      logger.error('Finishing the introspection failed; the clean-up times it out if nothing else does', {
+        node: nodeInfo.uuid,
+        error: String(err),
+      });
+    }
+    return { uuid: nodeInfo.uuid };
+  }
+
+  /** finished(error) that never hides the failure being reported (an invalid event is only logged). */
+  async #failQuietly(nodeInfo: NodeInfo, message: string): Promise<void> {
+    try {
+      await nodeInfo.finished('error', message);
+    } catch (err) {
+      this.#options.logger.error('Could not record the failure on the node', {
+        node: nodeInfo.uuid,
+        error: String(err),
+      });
+    }
+  }
+}
+
+/**
+ * The `finish` job (upstream `_finish`, `triggers_fsm_error_transition`): power off unless not wanted
+ * (a node in `enroll` may fail to), then `finish`; a failure moves the node to `error`.
+ */
+export function finishJob(options: {
+  readonly ironic: IronicApi | undefined;
+  readonly logger: Logger;
+}): JobHandler<JobOf<'finish'>> {
+  const { logger } = options;
+  const finish = triggersFsmErrorTransition({ logger })(
+    async (nodeInfo: NodeInfo, { powerOff }: { readonly powerOff: boolean }) => {
+      if (powerOff) {
+        try {
+          await requireIronic(options).setPowerState(nodeInfo.uuid, 'power off');
+        } catch (err) {
+          if (provisionState(await nodeInfo.ironic.node()) !== 'enroll') {
+            throw new InspectorError(
+              `Failed to power off node ${nodeInfo.uuid}, check its power management configuration: ${(err as Error).message}`,
+            );
+          }
+          logger.info('Power off failed for a node in enroll; ignoring', { node: nodeInfo.uuid });
+        }
+      }
+      await nodeInfo.finished('finish');
+      logger.info('Introspection finished successfully', { node: nodeInfo.uuid });
+    },
+  );
+  return {
+    dueIn: ['processing'],
+    async run(nodeInfo, job) {
+      await finish(nodeInfo, { powerOff: job.powerOff });
+    },
+  };
+}

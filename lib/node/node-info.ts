@@ -1,0 +1,346 @@
+/**
+ * `NodeInfo`: the record of one node under introspection and its state-machine events, as upstream's
+ * `node_cache.NodeInfo`. Its lock is a {@link NodeLease} (`lib/node/lease.ts`); its Ironic operations
+ * are `nodeInfo.ironic` ({@link NodeIronic}, `lib/node/ironic-operations.ts`).
+ *
+ * It loads lazily and caches (state and version, lookup attributes, options); create a new instance per
+ * request (the node cache's `nodeInfo(uuid)`), as upstream creates one per thread. It holds a handle on
+ * the node's lease but does not take it at construction. Python properties become async methods here
+ * because they may read the store: `state()`, `versionId()`, `attributes()`, `options()`.
+ *
+ * @example
+ * ```ts
+ * const nodeInfo = await nodeCache.getNode(uuid);
+ * if (await nodeInfo.acquireLock({ blocking: false })) {
+ *   await nodeInfo.fsmEvent('abort');
+ *   await nodeInfo.finished('abort_end', 'Canceled by operator'); // releases the lock
+ * }
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { NodeNotFoundInDBError, NodeStateInvalidEvent, NotFoundInCacheError } from '#lib/domain/errors.ts';
+import {
+  asList,
+  canonicalLookupValue,
+  newRowId,
+  validateLookupValue,
+} from '#lib/domain/lookup-attributes.ts';
+import type { IntrospectionEvent, IntrospectionState } from '#lib/domain/state-machine.ts';
+import { NodeIronic, type NodeIronicSettings } from '#lib/node/ironic-operations.ts';
+import { NodeLease, type NodeLeaseSettings } from '#lib/node/lease.ts';
+import { transition } from '#lib/node/transition.ts';
+import type { IronicNode, IronicPort } from '#lib/ports/ironic.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { MetricsSink } from '#lib/ports/metrics.ts';
+import {
+  assertChildItemRoom,
+  type NodeRecord,
+  type NodeRecordChanges,
+  type NodeStore,
+} from '#lib/ports/node-store.ts';
+
+/** What every NodeInfo of a node cache is built with. */
+export interface NodeInfoOptions {
+  readonly nodes: NodeStore;
+  /** The lease store and lease settings (the node's lock). */
+  readonly lease: NodeLeaseSettings;
+  /** Ironic and the settings of the node's Ironic operations. */
+  readonly ironic: NodeIronicSettings;
+  /** The wall clock (UTC). */
+  readonly now: () => Date;
+  readonly logger: Logger;
+  readonly metrics?: MetricsSink | undefined;
+}
+
+/** Fields a NodeInfo may be built with (upstream's constructor arguments). */
+export interface NodeInfoFields {
+  readonly uuid: string;
+  readonly versionId?: string | undefined;
+  readonly state?: IntrospectionState | undefined;
+  readonly startedAt?: Date | null;
+  readonly finishedAt?: Date | null;
+  readonly error?: string | null;
+  readonly manageBoot?: boolean | null;
+  /** The Ironic node, already fetched. */
+  readonly node?: IronicNode | undefined;
+  /** The node's Ironic ports, already fetched: a list, or MAC → port. */
+  readonly ports?: readonly IronicPort[] | Readonly<Record<string, IronicPort>> | undefined;
+  /** The owner token of a lock handed over by another holder ({@link NodeInfo.handOffLock}). */
+  readonly leaseOwner?: string | undefined;
+}
+
+/** Builds a NodeInfo of one node cache, with nothing loaded but the fields given. */
+export type NodeInfoFactory = (uuid: string, fields?: Omit<NodeInfoFields, 'uuid'>) => NodeInfo;
+
+/** One node under introspection. See the module comment. */
+export class NodeInfo {
+  readonly uuid: string;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  error: string | null;
+  /** Whether inspector manages boot (PXE, reboot, power off) for this node; NULL in old rows means true. */
+  manageBoot: boolean;
+  /** The node's Ironic operations (node, ports, patches, capabilities, traits). */
+  readonly ironic: NodeIronic;
+
+  #state: IntrospectionState | undefined;
+  #versionId: string | undefined;
+  #attributes: Record<string, string[]> | undefined;
+  #options: Record<string, unknown> | undefined;
+  readonly #lease: NodeLease;
+  readonly #deps: NodeInfoOptions;
+
+  constructor(options: NodeInfoOptions, fields: NodeInfoFields) {
+    this.#deps = options;
+    this.uuid = fields.uuid;
+    this.#versionId = fields.versionId;
+    this.#state = fields.state;
+    this.startedAt = fields.startedAt ?? null;
+    this.finishedAt = fields.finishedAt ?? null;
+    this.error = fields.error ?? null;
+    this.manageBoot = fields.manageBoot ?? true;
+    const { uuid, leaseOwner: handedOverBy } = fields;
+    const { logger, now, metrics } = options;
+    this.#lease = new NodeLease({ ...options.lease, uuid, now, logger, metrics, handedOverBy });
+    this.ironic = new NodeIronic({
+      ...options.ironic,
+      uuid: fields.uuid,
+      logger,
+      node: fields.node,
+      ports: fields.ports,
+    });
+  }
+
+  /** `"<uuid>"`, or `"<uuid> state <state>"` once the state is known (upstream's log prefix). */
+  toString(): string {
+    return this.#state === undefined ? this.uuid : `${this.uuid} state ${this.#state}`;
+  }
+
+  // ---- state and version ------------------------------------------------------------------------
+
+  /**
+   * The introspection state, read from the record once and cached.
+   *
+   * @throws NodeNotFoundInDBError when the record is gone
+   */
+  async state(): Promise<IntrospectionState> {
+    if (this.#state === undefined) {
+      const record = await this.#deps.nodes.getNode(this.uuid);
+      if (record === undefined) throw new NodeNotFoundInDBError();
+      this.#remember(record);
+    }
+    return this.#state as IntrospectionState;
+  }
+
+  /**
+   * The version of the record this NodeInfo last read or wrote; every write is conditioned on it.
+   *
+   * @throws NotFoundInCacheError "Node not found in the cache" when the record is gone
+   */
+  async versionId(): Promise<string> {
+    if (this.#versionId === undefined) {
+      const record = await this.#deps.nodes.getNode(this.uuid);
+      if (record === undefined) throw NotFoundInCacheError.noRecord();
+      this.#remember(record);
+    }
+    return this.#versionId as string;
+  }
+
+  /**
+   * Drop the cache and read the record again (consistently). Returns it, or undefined when it is gone.
+   * Used right after taking the lock, so decisions rest on what no one else can change meanwhile.
+   */
+  async reload(): Promise<NodeRecord | undefined> {
+    this.invalidateCache();
+    const record = await this.#deps.nodes.getNode(this.uuid);
+    if (record !== undefined) this.#remember(record);
+    return record;
+  }
+
+  /** Take state, version and timestamps from a record read consistently. */
+  #remember(record: NodeRecord): void {
+    this.#state = record.state;
+    this.#versionId = record.versionId;
+    this.startedAt = record.startedAt;
+    this.finishedAt = record.finishedAt;
+    this.error = record.error;
+    this.manageBoot = record.manageBoot;
+  }
+
+  /**
+   * Upstream `_commit`: write `changes` conditioned on the version this NodeInfo saw, then remember
+   * the new version (docs/design.md#optimistic-versions).
+   *
+   * @throws NodeStateRaceCondition when someone else wrote the record since (or it vanished)
+   */
+  async #commit(changes: NodeRecordChanges): Promise<void> {
+    const expected = await this.versionId();
+    const next = randomUUID();
+    await this.#deps.nodes.updateNode(this.uuid, expected, changes, next);
+    this.#versionId = next;
+    if (changes.state !== undefined) this.#state = changes.state;
+  }
+
+  /** Upstream `commit()`: persist `startedAt`, `finishedAt` and `error` as held in memory. */
+  async commit(): Promise<void> {
+    await this.#commit({ startedAt: this.startedAt, finishedAt: this.finishedAt, error: this.error });
+  }
+
+  /** Upstream `_set_state`. */
+  async setState(state: IntrospectionState): Promise<void> {
+    await this.#commit({ state });
+  }
+
+  /**
+   * Process `event` on the current state and persist the new state if it changed (self-loops write
+   * nothing).
+   *
+   * An invalid event logs "Invalid event: …" and throws NodeStateInvalidEvent with automaton's text;
+   * when `strict`, the node is first finished with event `error` and that text.
+   *
+   * @throws NodeStateInvalidEvent, NodeStateRaceCondition, UndefinedStateError
+   */
+  async fsmEvent(event: IntrospectionEvent, options: { readonly strict?: boolean } = {}): Promise<void> {
+    const strict = options.strict ?? false;
+    await this.versionId(); // state and version from one read: the write is checked against what we decide on
+    const current = await this.state();
+    let target: IntrospectionState;
+    try {
+      target = transition(current, event, {
+        logger: this.#deps.logger,
+        uuid: this.uuid,
+        level: strict ? 'error' : 'warn',
+      });
+    } catch (err) {
+      if (strict && err instanceof NodeStateInvalidEvent) await this.finished('error', err.message);
+      throw err;
+    }
+    if (target !== current) await this.setState(target);
+  }
+
+  /**
+   * Record the end of introspection: the event's transition, `finished_at = now` and `error`, and the
+   * removal of lookup attributes and options, in one transaction (docs/design.md#atomic-finish). The
+   * lock is released afterwards, whatever happened. Stored introspection data and `started_at` are
+   * kept.
+   *
+   * @throws NodeStateInvalidEvent when `event` is invalid in the current state (nothing is written)
+   * @throws NodeStateRaceCondition when the record changed since this NodeInfo read it
+   */
+  async finished(event: IntrospectionEvent, error: string | null = null): Promise<void> {
+    try {
+      await this.versionId();
+      const target = transition(await this.state(), event, { logger: this.#deps.logger, uuid: this.uuid });
+      const finishedAt = this.#deps.now();
+      const expected = await this.versionId();
+      const next = randomUUID();
+      await this.#deps.nodes.finishNode(this.uuid, expected, { state: target, finishedAt, error }, next);
+      this.#versionId = next;
+      this.#state = target;
+      this.finishedAt = finishedAt;
+      this.error = error;
+      this.#attributes = {};
+      this.#options = {};
+      const outcome = target === 'finished' ? 'Finished' : event === 'timeout' ? 'TimedOut' : 'Failed';
+      this.#deps.metrics?.count(`Introspections${outcome}`);
+    } finally {
+      await this.releaseLock();
+    }
+  }
+
+  // ---- lock (the node's lease) -------------------------------------------------------------------
+
+  /** Whether this NodeInfo holds the node's lease (by its own clock). */
+  get lockHeld(): boolean {
+    return this.#lease.held;
+  }
+
+  /**
+   * Take the node's lock (upstream `acquire_lock(blocking=True)`); see {@link NodeLease.acquire}.
+   *
+   * @throws NodeLockedError (409) when blocking and the wait ran out
+   */
+  acquireLock(options: { readonly blocking?: boolean } = {}): Promise<boolean> {
+    return this.#lease.acquire(options);
+  }
+
+  /** Hand the held lease to the next holder; see {@link NodeLease.handOff}. */
+  handOffLock(): Promise<string> {
+    return this.#lease.handOff();
+  }
+
+  /** Give the lease back if this NodeInfo holds it; a no-op otherwise (also when called twice). */
+  releaseLock(): Promise<void> {
+    return this.#lease.release();
+  }
+
+  // ---- lookup attributes and options ------------------------------------------------------------
+
+  /** Lookup attributes as name → values (row order), loaded once and cached. */
+  async attributes(): Promise<Record<string, string[]>> {
+    if (this.#attributes === undefined) {
+      const rows = await this.#deps.nodes.getLookupAttributes(this.uuid);
+      const attributes: Record<string, string[]> = {};
+      for (const row of rows) {
+        const values = attributes[row.name] ?? [];
+        values.push(row.value);
+        attributes[row.name] = values;
+      }
+      this.#attributes = attributes;
+    }
+    return this.#attributes;
+  }
+
+  /**
+   * Store lookup attribute rows: one per value, duplicates allowed, values in canonical form. The
+   * record must still be the one this NodeInfo saw (else NodeStateRaceCondition).
+   *
+   * @throws InvalidLookupAttribute for an empty or over-long value, or when the node would hold more
+   * lookup attributes and options than one transaction can drop
+   */
+  async addAttribute(name: string, value: string | readonly string[]): Promise<void> {
+    const values = asList(value);
+    if (values.length === 0) return;
+    for (const v of values) validateLookupValue(name, v);
+    await this.#checkRoom(values.length);
+    const now = this.#deps.now();
+    const rows = values.map((v) => ({ rowId: newRowId(now), name, value: canonicalLookupValue(name, v) }));
+    await this.#deps.nodes.addLookupAttributes(this.uuid, await this.versionId(), rows);
+    this.#attributes = undefined;
+  }
+
+  /** Node options as name → value (JSON-decoded), loaded once and cached. */
+  async options(): Promise<Record<string, unknown>> {
+    if (this.#options === undefined) {
+      const stored = await this.#deps.nodes.getOptions(this.uuid);
+      this.#options = Object.fromEntries([...stored].map(([name, json]) => [name, JSON.parse(json)]));
+    }
+    return this.#options;
+  }
+
+  /** Set one option (JSON-encoded); visible at once here and to new NodeInfo objects. */
+  async setOption(name: string, value: unknown): Promise<void> {
+    const json = JSON.stringify(value ?? null);
+    const options = await this.options();
+    if (!(name in options)) await this.#checkRoom(1);
+    await this.#deps.nodes.putOption(this.uuid, await this.versionId(), name, json);
+    options[name] = JSON.parse(json);
+  }
+
+  async #checkRoom(adding: number): Promise<void> {
+    const attributes = Object.values(await this.attributes()).reduce((n, values) => n + values.length, 0);
+    assertChildItemRoom(attributes + Object.keys(await this.options()).length, adding);
+  }
+
+  /**
+   * Drop every cached value (state, version, attributes, options, Ironic node and ports); timestamps
+   * and the lock stay.
+   */
+  invalidateCache(): void {
+    this.#state = undefined;
+    this.#versionId = undefined;
+    this.#attributes = undefined;
+    this.#options = undefined;
+    this.ironic.invalidateCache();
+  }
+}

@@ -1,0 +1,10 @@
+/** Fixture: one passing and one failing test, with no hook involved. */
+import { expect, it } from 'vitest';
+
+it('passes', () => {
+  expect(1).toBe(1);
+});
+
+it('fails', () => {
+  expect(1).toBe(2);
+});
