@@ -4,7 +4,7 @@
  *
  * `ironicUrl` (required to deploy), `auth` (`iam` | `keystone` | `http_basic` | `noauth`),
  * `callbackAllowedCidrs` (required: comma-separated CIDRs, or `open`), `authorizerCacheTtlSeconds`,
- * `lookupFailureAlarmThreshold`, `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
+ * `lookupFailureAlarmThreshold`, `lookupRequirePortMac` (`false`: upstream's lookup; synth warns), `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
  * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `workerConcurrency`, `vpcId` with `subnetIds`
  * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`.
  *
@@ -51,6 +51,7 @@ new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
   ...(ctx('authorizerCacheTtlSeconds')
     ? { authorizerCacheTtl: Duration.seconds(Number(ctx('authorizerCacheTtlSeconds'))) }
     : {}),
+  ...(ctx('lookupRequirePortMac') === 'false' ? { lookupRequirePortMac: false } : {}),
   ...(ctx('lookupFailureAlarmThreshold')
     ? { lookupFailureAlarmThreshold: Number(ctx('lookupFailureAlarmThreshold')) }
     : {}),

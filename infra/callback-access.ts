@@ -1,7 +1,8 @@
 /**
  * The stack's guards around the public ramdisk callback: the source allowlist handed to the api
  * function (`CALLBACK_ALLOWED_CIDRS`, checked there because an HTTP API has no resource policy and
- * no WAF), the synth warning when it is left open, and the alarm on failed lookups.
+ * no WAF), the synth warning when it is left open, the lookup that needs a port MAC (on unless
+ * switched off, with a warning), and the alarm on failed lookups.
  *
  * @example
  * ```ts
@@ -53,8 +54,23 @@ export function callbackAllowedCidrsSetting(
 }
 
 /**
+ * The `LOOKUP_REQUIRE_PORT_MAC` value for the api function: `true` unless switched off, which is
+ * upstream's behaviour (a BMC address alone finds a node) and warned about at synth.
+ */
+export function lookupRequirePortMacSetting(scope: Construct, required: boolean | undefined): string {
+  if (required === false) {
+    Annotations.of(scope).addWarningV2(
+      'serverless-inspector:lookupByBmcAddress',
+      "lookupRequirePortMac is false: a ramdisk callback carrying only a node's BMC address is matched to it, so anyone who can reach POST /v1/continue can post data for, or fail, a node under introspection.",
+    );
+  }
+  return required === false ? 'false' : 'true';
+}
+
+/**
  * An alarm on the api's `LookupFailures` metric (Powertools EMF: namespace `ServerlessInspector`,
- * dimension `service`): a sweep of made-up MACs or BMC addresses shows up as failed lookups.
+ * dimension `service`): a sweep of made-up MACs or BMC addresses shows up as failed lookups, and
+ * callbacks refused past a source's budget (`LOOKUP_FAILURES_PER_MINUTE`) count there too.
  */
 export function lookupFailuresAlarm(scope: Construct, threshold: number): Alarm {
   if (!Number.isInteger(threshold) || threshold < 1) {

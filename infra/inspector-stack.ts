@@ -61,6 +61,7 @@ import {
   type CallbackAllowedCidrs,
   callbackAllowedCidrsSetting,
   lookupFailuresAlarm,
+  lookupRequirePortMacSetting,
 } from './callback-access.ts';
 import { type FunctionNetwork, InspectorFunction } from './inspector-function.ts';
 
@@ -96,6 +97,13 @@ export interface ServerlessInspectorProps extends StackProps {
   readonly authorizerCacheTtl?: Duration;
   /** Failed lookups (`LookupFailures`) in 5 minutes above which the alarm fires. @default 10 */
   readonly lookupFailureAlarmThreshold?: number;
+  /**
+   * `LOOKUP_REQUIRE_PORT_MAC`: a node with ports in Ironic is matched to a ramdisk callback only when
+   * one reported MAC is one of its ports (its BMC address alone is not enough), and failures reported
+   * by a callback not proven so cannot fail a node. `false` is upstream's behaviour (synth warns).
+   * @default true
+   */
+  readonly lookupRequirePortMac?: boolean;
   /**
    * How the functions authenticate to Ironic.
    * @default 'none'
@@ -336,6 +344,7 @@ export class ServerlessInspectorStack extends Stack {
       WORKER_QUEUE_URL: this.queue.queueUrl,
       API_AUTH_STRATEGY: auth,
       CALLBACK_ALLOWED_CIDRS: callbackAllowedCidrsSetting(this, props.callbackAllowedCidrs),
+      LOOKUP_REQUIRE_PORT_MAC: lookupRequirePortMacSetting(this, props.lookupRequirePortMac),
     });
     this.worker = fn('Worker', 'functions/worker.ts', WORKER_TIMEOUT, common);
     this.cleanUp = fn('CleanUp', 'functions/clean-up.ts', CLEAN_UP_TIMEOUT, common);

@@ -148,3 +148,14 @@ describe('the alarm on failed lookups', () => {
     );
   });
 });
+
+describe('the lookup that a stranger cannot steer', () => {
+  it('the api requires a port MAC unless switched off, which synth warns about', () => {
+    const secure = synth({ callbackAllowedCidrs: ['198.51.100.0/28'] });
+    expect(functionEnv(secure.template, 'Api').LOOKUP_REQUIRE_PORT_MAC).toBe('true');
+    expect(warnings(secure.stack).some((w) => w.includes('lookupRequirePortMac is false'))).toBe(false);
+    const upstream = synth({ callbackAllowedCidrs: ['198.51.100.0/28'], lookupRequirePortMac: false });
+    expect(functionEnv(upstream.template, 'Api').LOOKUP_REQUIRE_PORT_MAC).toBe('false');
+    expect(warnings(upstream.stack).some((w) => w.includes('lookupRequirePortMac is false'))).toBe(true);
+  });
+});
