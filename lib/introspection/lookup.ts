@@ -60,12 +60,13 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /**
  * Upstream's lookup error text without node UUIDs: "Multiple nodes match … {attributes}" without the
- * list of matches, "node <uuid>" as "the node".
+ * list of matches, "… different nodes: <a> and <b>" without the pair, "node <uuid>" as "node".
  */
 export function withoutNodeIds(message: string): string {
   return message
     .replace(/: \[(?:'[^']*'(?:, )?)+\]$/, '')
-    .replace(new RegExp(`node ${UUID.source}`, 'gi'), 'the node')
+    .replace(new RegExp(`: ${UUID.source} and ${UUID.source}`, 'gi'), '')
+    .replace(new RegExp(`(node) ${UUID.source}`, 'gi'), '$1')
     .replace(UUID, '<node>');
 }
 
@@ -98,13 +99,18 @@ export async function lookupNode(
     if (!(err instanceof NotFoundInCacheError)) return failed(err.message);
     if (options.permitActiveIntrospection) {
       try {
-        found = await nodeCache.recordNode({ bmcAddresses: bmc, macs });
+        // With LOOKUP_REQUIRE_PORT_MAC a deployed node is found by its ports' MACs only (so proven):
+        // recording replaces what the cache held of it, so no BMC-only match may get that far.
+        found = await nodeCache.recordNode(options.requirePortMac ? { macs } : { bmcAddresses: bmc, macs });
         await found.acquireLock({ blocking: true });
-        return await proveMatch(options, found, macs, () =>
-          failed(err.message, `node ${found.uuid} recorded by its BMC address only`),
-        );
+        return { nodeInfo: found, proven: true };
       } catch (recordError) {
-        if (!(recordError instanceof NotFoundInCacheError)) throw recordError;
+        if (!(recordError instanceof InspectorError) || recordError.httpStatus >= 500) throw recordError;
+        if (!(recordError instanceof NotFoundInCacheError)) {
+          // Upstream's answer (not a lookup failure), without the node UUIDs it names.
+          options.logger.warn('Lookup failed', { reason: recordError.message, bmcAddresses: bmc, macs });
+          throw new InspectorError(withoutNodeIds(recordError.message), recordError.httpStatus);
+        }
       }
     }
     if (options.nodeNotFoundHook !== 'enroll') return failed(err.message);
