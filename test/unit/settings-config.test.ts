@@ -31,7 +31,7 @@ function testFiles(): Array<{ path: string; text: string }> {
 describe('every setting', () => {
   it('is set by a test other than the configuration tests', () => {
     const names = settingNames();
-    expect(names).toHaveLength(35);
+    expect(names).toHaveLength(41);
     const files = testFiles();
     // Set as an environment entry (`NAME: '…'`, `NAME=…`), not merely named in a title.
     const unset = names.filter(
@@ -72,7 +72,14 @@ describe('values read into the configuration', () => {
       WORKER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
       S3_ENDPOINT: 'http://127.0.0.1:4569',
       AWS_REGION: 'eu-west-1',
+      CALLBACK_ALLOWED_CIDRS: '198.51.100.0/28, 2001:db8:7::/48',
+      LOOKUP_REQUIRE_PORT_MAC: 'true',
+      LOOKUP_FAILURES_PER_MINUTE: '0',
+      KEYSTONE_TIMEOUT_SECONDS: '2',
+      AUTH_CACHE_SECONDS: '0',
+      AUTH_FAILURES_PER_MINUTE: '7',
     });
+    expect(config.callbackAllowedCidrs.toString()).toBe('198.51.100.0/28,2001:db8:7::/48');
     expect(config).toMatchObject({
       ironic: {
         url: 'https://ironic.example.com:6385',
@@ -91,6 +98,8 @@ describe('values read into the configuration', () => {
       workerQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
       s3Endpoint: 'http://127.0.0.1:4569',
       region: 'eu-west-1',
+      lookup: { requirePortMac: true, failuresPerMinute: 0 },
+      auth: { keystoneTimeoutSeconds: 2, cacheSeconds: 0, failuresPerMinute: 7 },
       processing: {
         hooks: ['scheduler', 'ramdisk_error'],
         addPorts: 'all',
@@ -118,6 +127,9 @@ describe('values read into the configuration', () => {
     ['API_AUTH_STRATEGY', 'basic'],
     ['INTROSPECTION_DELAY', '-1'],
     ['API_MAX_LIMIT', '0'],
+    ['LOOKUP_REQUIRE_PORT_MAC', 'yes'],
+    ['LOOKUP_FAILURES_PER_MINUTE', '-1'],
+    ['KEYSTONE_TIMEOUT_SECONDS', '9'],
     ['DEBUG', 'on'],
     ['MAX_BODY_BYTES', '100'],
     ['PROCESSING_HOOKS', 'scheduler,extra_hardware'],
