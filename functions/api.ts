@@ -9,6 +9,7 @@ import {
   apiRequest,
   apiVersion,
   bodyLimit,
+  callbackSource,
   dispatch,
   errorMapping,
   policy,
@@ -27,6 +28,7 @@ export function createApiHandler(rt: InspectorRuntime) {
   return lambdaHandler<APIGatewayProxyEventV2, ApiResponse, ApiContext>(dispatch(rt, { appendKeys }), [
     errorMapping({ debug: config.debug, logger: rt.logger }),
     apiRequest({ appendKeys }),
+    callbackSource({ allowed: config.callbackAllowedCidrs, logger: rt.logger }),
     bodyLimit({ maxBytes: config.maxBodyBytes }),
     apiVersion(),
     routing(ROUTES),

@@ -5,6 +5,8 @@
  *   HTTP API (payload 2.0) event for the api handler, and its answer back into HTTP;
  * - the worker handler fed by the in-process job queue (as SQS would, one record per delivery);
  * - the clean-up handler on a timer (`CLEAN_UP_PERIOD` seconds, default 60; 0 disables it);
+ * - with `API_AUTH_STRATEGY` `http_basic` or `keystone`, the authorizer handler in a worker thread
+ *   (`scripts/local-authorizer.ts`); `iam` is refused, as nothing here can check SigV4;
  * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs (or in-memory
  *   stores, for fast tests);
  * - the introspection events (what the EventBridge pipe publishes in AWS) from DynamoDB Local's
@@ -21,12 +23,21 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayRequestAuthorizerEventV2,
+  Context,
+  SQSEvent,
+} from 'aws-lambda';
+import { startLocalAuthorizer } from './local-authorizer.ts';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
 import { registerTextImports } from './text-imports.ts';
 
 // The api imports the dashboard's files as text, as its esbuild bundle does (tsx needs the hook).
 registerTextImports();
+
+/** The stack's authorizer functions time out after 10 s (infra/inspector-stack.ts). */
+const AUTHORIZER_TIMEOUT_MS = 10_000;
 
 export interface LocalStackOptions {
   /** Port to listen on (0: any free port). Default `PORT` or 5050. */
@@ -147,6 +158,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const { loadConfig } = await import('#lib/config.ts');
   const baseConfig = loadConfig(env);
+  if (baseConfig.apiAuthStrategy === 'iam') {
+    const { ConfigurationError } = await import('#lib/domain/errors.ts');
+    throw new ConfigurationError(
+      'API_AUTH_STRATEGY=iam cannot be honoured by the local stack: SigV4 signatures are checked by API Gateway in AWS, and the local stack has nothing to check them with. Use noauth, http_basic or keystone locally.',
+    );
+  }
   const inMemory = options.stores === 'memory';
   let services: LocalServices | undefined;
   if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
@@ -201,14 +218,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const { isPublicRoute } = await import('#lib/auth/policy.ts');
   const { errorResponse } = await import('#lib/http/responses.ts');
-  // API Gateway's part of authentication: the authorizer runs for protected routes; a missing
-  // identity source is API Gateway's own 401, before any function runs.
+  // API Gateway's part of authentication: the authorizer runs for protected routes, in a thread of
+  // its own as it is a function of its own in AWS (bounded by that function's 10 s timeout); a
+  // missing identity source is API Gateway's own 401, before any function runs.
+  const strategy = config.apiAuthStrategy;
   const authorizer =
-    config.apiAuthStrategy === 'http_basic'
-      ? { header: 'authorization', run: (await import('../functions/authorizer-basic.ts')).handler }
-      : config.apiAuthStrategy === 'keystone'
-        ? { header: 'x-auth-token', run: (await import('../functions/authorizer-keystone.ts')).handler }
-        : undefined;
+    strategy === 'http_basic' || strategy === 'keystone'
+      ? {
+          header: strategy === 'http_basic' ? 'authorization' : 'x-auth-token',
+          thread: await startLocalAuthorizer(strategy, env, AUTHORIZER_TIMEOUT_MS),
+        }
+      : undefined;
 
   async function viaApiGateway(event: APIGatewayProxyEventV2) {
     const path = event.rawPath.replace(/\/+$/, '') || '/';
@@ -221,12 +241,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           body: '{"message":"Unauthorized"}',
         };
       }
-      const decision = await authorizer.run({
+      const decision = await authorizer.thread.authorize({
         ...event,
         type: 'REQUEST',
         routeArn: 'arn:aws:execute-api:local:000000000000:local/$default',
         identitySource: [identity],
-      } as unknown as Parameters<typeof authorizer.run>[0]);
+      } as unknown as APIGatewayRequestAuthorizerEventV2);
+      if ('failed' in decision) {
+        rt.logger.error('Authorizer failed', { error: decision.message });
+        return decision.failed === 'timeout'
+          ? errorResponse(503, `${decision.message}, please retry later`)
+          : {
+              statusCode: 500,
+              headers: { 'Content-Type': 'application/json' },
+              body: '{"message":"Internal Server Error"}',
+            };
+      }
       if (!decision.isAuthorized) {
         return {
           statusCode: 403,
@@ -292,6 +322,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
+      await authorizer?.thread.stop();
       await rt.localQueue?.idle();
       await cleaning;
       await events?.stop();

@@ -10,6 +10,9 @@ const dataDir = resolve(import.meta.dirname, '..', '.data', 'local');
 const stack = await startLocalStack({ dataDir });
 const ironic = stack.runtime.config.ironic.url;
 console.error(`Serverless Inspector listening on ${stack.url} (Ironic at ${ironic}, data in ${dataDir})`);
+console.error(
+  `Ramdisk callbacks accepted from ${stack.runtime.config.callbackAllowedCidrs} (CALLBACK_ALLOWED_CIDRS)`,
+);
 console.error(`Try: curl -s ${stack.url}/v1/introspection`);
 
 let stopping = false;

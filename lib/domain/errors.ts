@@ -249,6 +249,27 @@ export class AccessDenied extends InspectorError {
   }
 }
 
+/** The authorizer could not check the caller (Keystone down, slow or failing): 503, as keystonemiddleware. */
+export class AuthenticationUnavailable extends InspectorError {
+  constructor(reason: string) {
+    super(`Authentication is unavailable (${reason}), please retry later`, 503);
+  }
+}
+
+/** A ramdisk callback from outside `CALLBACK_ALLOWED_CIDRS`, refused before any lookup (403). */
+export class CallbackSourceRefused extends InspectorError {
+  constructor(source: string | undefined) {
+    super(`Ramdisk callbacks are not accepted from ${source ?? 'an unknown address'}`, 403);
+  }
+}
+
+/** A source address past its budget of failed lookups (429); the answer names no node. */
+export class TooManyFailedLookups extends InspectorError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many failed lookups from this address, retry in ${retryAfterSeconds} seconds`, 429);
+  }
+}
+
 /** A request or response body larger than API Gateway and Lambda carry: refused, never truncated (413). */
 export class BodyTooLarge extends InspectorError {
   constructor(which: 'Request' | 'Response', bytes: number, maxBytes: number) {

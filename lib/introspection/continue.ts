@@ -3,9 +3,15 @@
  * processing on the node found, locked (hooks, processed data, introspection rules); the answer `{uuid}` goes back while the `finish` job (power
  * off, then `finish`) runs in the worker, holding the lease the request hands over.
  *
+ * Failed lookups are limited per source address (`LOOKUP_FAILURES_PER_MINUTE`): each callback takes
+ * an attempt from its source's budget before the lookup and gives it back when a node matched, so a
+ * sweep over made-up MACs or BMC addresses is slow, and counted (`LookupFailures`, `LookupsThrottled`).
+ * With `LOOKUP_REQUIRE_PORT_MAC`, failures (a `ramdisk_error` among them) reported by a callback that
+ * did not prove itself by a port MAC leave the node as it is.
+ *
  * @example
  * ```ts
- * const { uuid } = await callback.process(ramdiskData); // 200
+ * const { uuid } = await callback.process(ramdiskData, { sourceIp: '192.0.2.10' }); // 200
  * ```
  */
 import {
@@ -14,6 +20,7 @@ import {
   IronicError,
   IronicUnavailable,
   PreprocessingFailed,
+  TooManyFailedLookups,
   UnexpectedProcessingError,
 } from '#lib/domain/errors.ts';
 import { requireIronic } from '#lib/domain/ironic-calls.ts';
@@ -26,6 +33,7 @@ import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { LookupFailureLimiter } from '#lib/ports/lookup-failure-limiter.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { ProcessingPipeline } from '#lib/processing/pipeline.ts';
 import { applyIntrospectionRules } from '#lib/rules/apply.ts';
@@ -42,6 +50,14 @@ export interface ContinueIntrospectionOptions extends LookupOptions {
   readonly storeData: 's3' | 'none';
   /** `[processing]power_off`. */
   readonly powerOff: boolean;
+  /** Failed lookups per source address. */
+  readonly lookupLimiter: LookupFailureLimiter;
+}
+
+/** Who sent the callback, as the API saw it. */
+export interface CallbackSource {
+  /** The connection's peer address (not a header); undefined counts as one shared unknown source. */
+  readonly sourceIp?: string | undefined;
 }
 
 /** The ramdisk callback. */
@@ -56,20 +72,42 @@ export class ContinueIntrospection {
    * Pre-processing hooks, lookup, then processing on the found node.
    *
    * @throws InvalidIntrospectionData (400) for a body that is not a JSON object
+   * @throws TooManyFailedLookups (429) when the source spent its budget of failed lookups
    * @throws PreprocessingFailed (400) with every pre-processing or lookup failure (the node, if
-   * found, goes to `error` with them)
+   * found and proven, goes to `error` with them)
    * @throws UnexpectedProcessingError (500) when Ironic fails under processing
    */
-  async process(body: unknown): Promise<{ uuid: string }> {
+  async process(body: unknown, source: CallbackSource = {}): Promise<{ uuid: string }> {
     InvalidIntrospectionData.assertObject(body);
     const data: IntrospectionDocument = body;
     const { logs: _logs, ...unprocessed } = structuredClone(data);
+    const { lookupLimiter, logger, metrics } = this.#options;
 
+    const admission = await lookupLimiter.admit(source.sourceIp ?? 'unknown');
+    if (!admission.allowed) {
+      metrics.count('LookupFailures');
+      metrics.count('LookupsThrottled');
+      logger.warn('Ramdisk callback refused: too many failed lookups from its source address', {
+        source: source.sourceIp,
+      });
+      throw new TooManyFailedLookups(admission.retryAfterSeconds);
+    }
     const failures = this.#options.pipeline.preprocess(data);
-    const nodeInfo = await lookupNode(this.#options, data, failures);
+    const match = await lookupNode(this.#options, data, failures);
+    if (match !== undefined) await this.#giveBack(admission.attempt);
+    const nodeInfo = match?.nodeInfo;
 
     if (failures.length > 0 || nodeInfo === undefined) {
-      if (nodeInfo !== undefined) await this.#failQuietly(nodeInfo, failures.join('\n'));
+      if (match?.proven === true) await this.#failQuietly(match.nodeInfo, failures.join('\n'));
+      else if (match !== undefined) {
+        // Anyone can report an error with a node's BMC address: only its ramdisk (a MAC of its
+        // ports) may fail it. The node waits on, as for no callback at all.
+        logger.warn('Failures from a callback not proven by a port MAC; the node is left as it is', {
+          node: match.nodeInfo.uuid,
+          failures,
+        });
+        await match.nodeInfo.releaseLock();
+      }
       throw new PreprocessingFailed(failures);
     }
     if (nodeInfo.finishedAt !== null) {
@@ -148,6 +186,15 @@ export class ContinueIntrospection {
       });
     }
     return { uuid: nodeInfo.uuid };
+  }
+
+  /** The lookup matched: its attempt goes back to the source's budget (best effort). */
+  async #giveBack(attempt: Parameters<LookupFailureLimiter['succeeded']>[0]): Promise<void> {
+    try {
+      await this.#options.lookupLimiter.succeeded(attempt);
+    } catch (err) {
+      this.#options.logger.warn('Could not give a lookup attempt back', { error: String(err) });
+    }
   }
 
   /** finished(error) that never hides the failure being reported (an invalid event is only logged). */

@@ -26,6 +26,7 @@ import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { JobQueue } from '#lib/ports/job-queue.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { LookupFailureLimiter } from '#lib/ports/lookup-failure-limiter.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
 import type { PowerSlots } from '#lib/ports/power-slots.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
@@ -45,6 +46,8 @@ export interface UseCaseOptions {
   readonly now: () => Date;
   readonly logger: Logger;
   readonly metrics: MetricsSink;
+  /** Failed ramdisk callback lookups per source address. */
+  readonly lookupLimiter: LookupFailureLimiter;
   /** Pause between retried Ironic calls (upstream: 1 s; tests shorten it). */
   readonly ironicRetryDelayMs?: number | undefined;
 }
@@ -115,6 +118,8 @@ export function createUseCases(options: UseCaseOptions): UseCases {
       permitActiveIntrospection: processing.permitActiveIntrospection,
       nodeNotFoundHook: processing.nodeNotFoundHook,
       enrollNodeDriver: processing.enrollNodeDriver,
+      requirePortMac: config.lookup.requirePortMac,
+      lookupLimiter: options.lookupLimiter,
     }),
     abort: new AbortIntrospection({ nodeCache, jobs }),
     reapply: new ReapplyIntrospection({ nodeCache, jobs, now, logger, storeData: config.storeData }),

@@ -101,7 +101,7 @@ describe('the basic authorizer with its htpasswd in Secrets Manager', () => {
   const basic = (user: string, password: string) =>
     `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-  it('reads the secret once, then again after five minutes; a broken secret lets nobody in', async () => {
+  it('reads the secret once, then again after five minutes; a broken secret lets nobody in; an unreadable one is unavailable', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { handler } = await import('#functions/authorizer-basic.ts');
     secretText = `operator:${bcrypt.hashSync('secret', 4)}\n`;
@@ -126,7 +126,12 @@ describe('the basic authorizer with its htpasswd in Secrets Manager', () => {
     // failed read is its business: the faked clock makes it correct for skew once more.)
     vi.setSystemTime(Date.now() + 5 * 60_000 + 1);
     refuse = true;
-    await expect(handler(request(basic('operator', 'secret')))).rejects.toThrow('can’t find it');
+    // The failure is an answer, not a crash: the api makes it 503 on protected routes.
+    const unavailable = await handler(request(basic('operator', 'secret')));
+    expect(unavailable.context).toMatchObject({
+      identityStatus: 'Unavailable',
+      reason: 'the user entries could not be read',
+    });
     const afterFailure = fetched.length;
     refuse = false;
     secretText = `operator:${bcrypt.hashSync('secret', 4)}\n`;
