@@ -2,8 +2,9 @@
  * The inspector's named errors: one class per failure an operator or client can observe, each with the
  * HTTP status the v1 API answers and upstream ironic-inspector's message text.
  *
- * The base class is in `inspector-error.ts` and the introspection rules' errors in `rule-errors.ts`;
- * both are exported from here, the one module the code names errors from.
+ * The base class is in `inspector-error.ts`, the access errors (authentication, policy, callback
+ * sources) in `access-errors.ts` and the introspection rules' errors in `rule-errors.ts`; all are
+ * exported from here, the one module the code names errors from.
  *
  * The API maps any {@link InspectorError} to `{"error": {"message": error.message}}` with
  * `error.httpStatus`; anything else is a 500 "Internal server error".
@@ -21,7 +22,9 @@
 import { InspectorError } from '#lib/domain/inspector-error.ts';
 import { pyList, pyType } from '#lib/domain/python-repr.ts';
 
-// The introspection rules' errors live beside this module (size), and are named from it like every other.
+// The access errors and the introspection rules' errors live beside this module (size), and are named
+// from it like every other.
+export * from '#lib/domain/access-errors.ts';
 export * from '#lib/domain/rule-errors.ts';
 export { InspectorError };
 
@@ -232,41 +235,6 @@ export class MethodNotAllowed extends InspectorError {
 export class VersionNotFound extends InspectorError {
   constructor(version: string) {
     super(`Version ${version} not found.`, 404);
-  }
-}
-
-/** A protected route without a confirmed identity (401). */
-export class AuthenticationRequired extends InspectorError {
-  constructor() {
-    super('Authentication required', 401);
-  }
-}
-
-/** A caller whose roles the route's policy rule refuses (403). */
-export class AccessDenied extends InspectorError {
-  constructor() {
-    super('Access denied by policy', 403);
-  }
-}
-
-/** The authorizer could not check the caller (Keystone down, slow or failing): 503, as keystonemiddleware. */
-export class AuthenticationUnavailable extends InspectorError {
-  constructor(reason: string) {
-    super(`Authentication is unavailable (${reason}), please retry later`, 503);
-  }
-}
-
-/** A ramdisk callback from outside `CALLBACK_ALLOWED_CIDRS`, refused before any lookup (403). */
-export class CallbackSourceRefused extends InspectorError {
-  constructor(source: string | undefined) {
-    super(`Ramdisk callbacks are not accepted from ${source ?? 'an unknown address'}`, 403);
-  }
-}
-
-/** A source address past its budget of failed lookups (429); the answer names no node. */
-export class TooManyFailedLookups extends InspectorError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Too many failed lookups from this address, retry in ${retryAfterSeconds} seconds`, 429);
   }
 }
 

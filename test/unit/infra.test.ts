@@ -163,7 +163,8 @@ describe('resources', () => {
   });
 
   it('alarms: dead letters (worker, events), API 5xx, failed lookups, and errors and throttles of every function', () => {
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 3 + 3 * 2);
+    // Dead letters of the worker and the events pipe, API 5xx, failed lookups; errors and throttles of three functions.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 3 * 2);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
