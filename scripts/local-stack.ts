@@ -8,6 +8,9 @@
  * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs (or in-memory
  *   stores, for fast tests).
  *
+ * The port is taken first, so a port in use ({@link PortTaken}) fails before anything is started; a
+ * failure later stops what was started before it is thrown.
+ *
  * @example
  * ```ts
  * const stack = await startLocalStack({ port: 5050, dataDir: '.data/local' });
@@ -16,11 +19,31 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
 import { registerTextImports } from './text-imports.ts';
+
+/** The local stack's port is in use; the message says which setting changes it. */
+export class PortTaken extends Error {
+  constructor(port: number) {
+    super(
+      `Port ${port} on 127.0.0.1 is already in use (another \`npm start\`?). Stop what holds it, or set PORT to another port: PORT=${port + 1} npm start`,
+    );
+    this.name = 'PortTaken';
+  }
+}
+
+/** Listen on 127.0.0.1:`port`, or fail with {@link PortTaken}. */
+async function listen(server: Server, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new PortTaken(port) : err),
+    );
+    server.listen(port, '127.0.0.1', resolve);
+  });
+}
 
 // The api imports the dashboard's files as text, as its esbuild bundle does (tsx needs the hook).
 registerTextImports();
@@ -137,21 +160,58 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const { loadConfig } = await import('#lib/config.ts');
   const baseConfig = loadConfig(env);
-  const inMemory = options.stores === 'memory';
-  let services: LocalServices | undefined;
-  if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
-    services = await startLocalServices({
-      buckets: [baseConfig.introspectionDataBucket],
-      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    });
-  }
-  const config = loadConfig({
-    ...env,
-    DYNAMODB_ENDPOINT: baseConfig.dynamoDbEndpoint ?? services?.dynamoDbEndpoint,
-    S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
-    WORKER_QUEUE_URL: '',
-  });
 
+  // The port before anything else: taken, nothing has been started that would need stopping. Requests
+  // wait for the handlers until the stack is up.
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let waiting: Array<() => void> = [];
+  const server = createServer((req, res) => {
+    if (handle !== undefined) handle(req, res);
+    else waiting.push(() => handle?.(req, res));
+  });
+  await listen(server, options.port ?? Number(env.PORT ?? 5050));
+  const closeServer = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+  };
+
+  let services: LocalServices | undefined;
+  try {
+    const inMemory = options.stores === 'memory';
+    if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
+      services = await startLocalServices({
+        buckets: [baseConfig.introspectionDataBucket],
+        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      });
+    }
+    const config = loadConfig({
+      ...env,
+      DYNAMODB_ENDPOINT: baseConfig.dynamoDbEndpoint ?? services?.dynamoDbEndpoint,
+      S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
+      WORKER_QUEUE_URL: '',
+    });
+    const stack = await startHandlers(server, config, inMemory, services, options, closeServer);
+    handle = stack.handle;
+    for (const request of waiting) request();
+    waiting = [];
+    return stack.stack;
+  } catch (err) {
+    await closeServer();
+    await services?.stop();
+    throw err;
+  }
+}
+
+/** The runtime, the handlers and the clean-up timer behind the listening `server`. */
+async function startHandlers(
+  server: Server,
+  config: import('#lib/config.ts').InspectorConfig,
+  inMemory: boolean,
+  services: LocalServices | undefined,
+  options: LocalStackOptions,
+  closeServer: () => Promise<void>,
+): Promise<{ stack: LocalStack; handle: (req: IncomingMessage, res: ServerResponse) => void }> {
+  const env = { ...process.env, ...options.env };
   const { createRuntime } = await import('#lib/runtime.ts');
   const { createApiHandler } = await import('../functions/api.ts');
   const { createWorkerHandler } = await import('../functions/worker.ts');
@@ -228,7 +288,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return api.handler(event, lambdaContext('api'));
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const { text, tooLarge } = await readBody(req);
       const response = tooLarge
@@ -242,12 +302,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'Internal server error' } }));
     });
-  });
-  const port = options.port ?? Number(env.PORT ?? 5050);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
+  };
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const period = options.cleanUpPeriodSeconds ?? Number(env.CLEAN_UP_PERIOD ?? 60);
@@ -262,19 +317,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }, period * 1000)
       : undefined;
 
-  return {
+  const stack: LocalStack = {
     url,
     runtime: rt,
     idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
     cleanUp: () => cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      await closeServer();
       await rt.localQueue?.idle();
       await cleaning;
       rt.close();
       await services?.stop();
     },
   };
+  return { stack, handle };
 }

@@ -10,12 +10,20 @@
  * const nodeInfo = await lookupNode(deps, data, failures); // undefined: the reason is in failures
  * ```
  */
-import { InspectorError, NodeLockedError, NotFoundInCacheError } from '#lib/domain/errors.ts';
+import {
+  InspectorError,
+  IronicError,
+  IronicUnavailable,
+  NodeLockedError,
+  NotFoundInCacheError,
+} from '#lib/domain/errors.ts';
 import { requireIronic } from '#lib/domain/ironic-calls.ts';
+import { fitsLookupIndex } from '#lib/domain/lookup-attributes.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
 import { reportedBmcAddresses, reportedMacs } from '#lib/processing/inventory.ts';
 
@@ -24,6 +32,7 @@ export interface LookupOptions {
   readonly nodeCache: Pick<NodeCache, 'findNode' | 'recordNode' | 'createNode'>;
   readonly ironic: IronicApi | undefined;
   readonly metrics: MetricsSink;
+  readonly logger: Logger;
   /** `[processing]permit_active_introspection`. */
   readonly permitActiveIntrospection: boolean;
   /** `[processing]node_not_found_hook`. */
@@ -35,9 +44,11 @@ export interface LookupOptions {
 /**
  * The node for the callback, locked, or undefined with the reason added to `failures`. With active
  * introspection, a node Ironic knows as deployed is recorded (its other errors reach the caller
- * directly, as upstream); then the not-found hook, if configured.
+ * directly, as upstream); then the not-found hook, if configured. Reported values too long for the
+ * lookup index are left out: no node can hold them (docs/design.md#input-limits).
  *
  * @throws NodeLockedError when the matched node stays locked for the whole wait (409)
+ * @throws IronicUnavailable when Ironic cannot be reached for the hook (the ramdisk may retry)
  */
 export async function lookupNode(
   options: LookupOptions,
@@ -45,8 +56,8 @@ export async function lookupNode(
   failures: string[],
 ): Promise<NodeInfo | undefined> {
   const { nodeCache } = options;
-  const bmc = reportedBmcAddresses(data);
-  const macs = reportedMacs(data);
+  const bmc = reportedBmcAddresses(data).filter(fitsLookupIndex);
+  const macs = reportedMacs(data).filter(fitsLookupIndex);
   try {
     return await nodeCache.findNode({ bmc_address: bmc, mac: macs });
   } catch (err) {
@@ -78,7 +89,14 @@ export async function lookupNode(
       await created.acquireLock({ blocking: true });
       return created;
     } catch (hookError) {
-      failures.push(`Node not found hook failed: ${(hookError as Error).message}`);
+      if (hookError instanceof IronicUnavailable) throw hookError;
+      // Ironic's own text stays in the log: the ramdisk's caller is not authenticated.
+      const reason =
+        hookError instanceof IronicError
+          ? `Ironic refused a request (HTTP ${hookError.ironicStatus})`
+          : (hookError as Error).message;
+      options.logger.error('Node not found hook failed', { error: String(hookError) });
+      failures.push(`Node not found hook failed: ${reason}`);
       return undefined;
     }
   }
