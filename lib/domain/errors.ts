@@ -213,7 +213,10 @@ export class InvalidNodeIdentifier extends InspectorError {
 /** Data whose processed form `GET …/data` could not answer: refused before anything is stored (413). */
 export class ProcessedDataTooLarge extends InspectorError {
   constructor(bytes: number, maxBytes: number) {
-    super(`Processed data of ${bytes} bytes would be larger than the API can answer (${maxBytes} bytes)`, 413);
+    super(
+      `Processed data of ${bytes} bytes would be larger than the API can answer (${maxBytes} bytes)`,
+      413,
+    );
   }
 }
 

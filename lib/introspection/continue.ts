@@ -99,9 +99,13 @@ export class ContinueIntrospection {
         500,
       );
     }
-    if (isIronicOutage(err)) return new IronicFailureHidden('Ironic is not available, please retry later', 503);
+    if (isIronicOutage(err))
+      return new IronicFailureHidden('Ironic is not available, please retry later', 503);
     const status = (err as IronicError).ironicStatus;
-    return new IronicFailureHidden(`Ironic refused a request (HTTP ${status})`, (err as IronicError).httpStatus);
+    return new IronicFailureHidden(
+      `Ironic refused a request (HTTP ${status})`,
+      (err as IronicError).httpStatus,
+    );
   }
 
   async #process(body: unknown): Promise<{ uuid: string }> {
