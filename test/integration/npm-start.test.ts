@@ -107,25 +107,30 @@ describe('npm start', () => {
     );
     expect(started.output()).not.toMatch(/\n\s+at /); // no stack trace
     expect(await processesMentioning(started.dataDir)).toEqual([]);
-  });
+  }, 120_000);
 
   it.each([
     ['SIGINT', 0],
     ['SIGTERM', 0],
     ['SIGUSR2', 1], // an uncaught exception (test/support/crash-on-signal.cjs)
-  ] as const)('%s: stops DynamoDB Local and exits %i', async (signal, code) => {
-    const started = await npmStart(await freePort());
-    await until(() => started.output().includes('listening on'), 'the stack');
-    const url = /listening on (http:\/\/\S+)/.exec(started.output())?.[1] as string;
-    expect((await fetch(`${url}/v1/introspection`)).status).toBe(200);
-    expect(await processesMentioning(started.dataDir)).toHaveLength(1);
-    started.child.kill(signal);
-    expect(await started.exited).toBe(code);
-    await until(
-      async () => (await processesMentioning(started.dataDir)).length === 0,
-      'DynamoDB Local to end',
-      15_000,
-    );
-    if (signal === 'SIGUSR2') expect(started.output()).toContain('Uncaught exception: Error: injected crash');
-  });
+  ] as const)(
+    '%s: stops DynamoDB Local and exits %i',
+    async (signal, code) => {
+      const started = await npmStart(await freePort());
+      await until(() => started.output().includes('listening on'), 'the stack');
+      const url = /listening on (http:\/\/\S+)/.exec(started.output())?.[1] as string;
+      expect((await fetch(`${url}/v1/introspection`)).status).toBe(200);
+      expect(await processesMentioning(started.dataDir)).toHaveLength(1);
+      started.child.kill(signal);
+      expect(await started.exited).toBe(code);
+      await until(
+        async () => (await processesMentioning(started.dataDir)).length === 0,
+        'DynamoDB Local to end',
+        15_000,
+      );
+      if (signal === 'SIGUSR2')
+        expect(started.output()).toContain('Uncaught exception: Error: injected crash');
+    },
+    180_000,
+  );
 });
