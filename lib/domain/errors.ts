@@ -203,10 +203,10 @@ export class JsonTooDeep extends InspectorError {
   }
 }
 
-/** Neither a UUID nor a name Ironic accepts: Ironic's own 400 text, answered without asking it. */
+/** Neither a UUID nor a name Ironic accepts: Ironic's own 400 text (Ironic 21), without asking it. */
 export class InvalidNodeIdentifier extends InspectorError {
   constructor(nodeId: string) {
-    super(`Cannot get node ${nodeId}: Expected a logical name or UUID but received ${nodeId}.`, 400);
+    super(`Cannot get node ${nodeId}: Expected UUID or name for node: ${nodeId}`, 400);
   }
 }
 

@@ -171,9 +171,7 @@ describe('bad input is a 4xx and writes nothing', () => {
       const names = ['a%2Fb', '..%2f..%2fetc', 'x'.repeat(256), 'caf%C3%A9', 'a%20b', '%2e%2e%2f'];
       for (const encoded of names) {
         const name = decodeURIComponent(encoded);
-        const message = error(
-          `Cannot get node ${name}: Expected a logical name or UUID but received ${name}.`,
-        );
+        const message = error(`Cannot get node ${name}: Expected UUID or name for node: ${name}`);
         for (const [method, suffix] of [
           ['POST', ''],
           ['GET', ''],
