@@ -5,13 +5,16 @@
  * `ironicUrl` (required to deploy), `auth` (`iam` | `keystone` | `http_basic` | `noauth`),
  * `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
  * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `workerConcurrency`, `vpcId` with `subnetIds`
- * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`.
+ * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`,
+ * `errorEmail` (mail introspections that end in error, from the event bus), `processingHooks` and
+ * `physnetCidrMap` (comma-separated), `extraHardwareStrict` (`true`/`false`).
  *
  * cdk-nag's AwsSolutions checks run at every synth; an unacknowledged finding fails it.
  */
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type ApiAuthMode, ServerlessInspectorStack } from './inspector-stack.ts';
+import { IntrospectionErrorMail } from './introspection-error-mail.ts';
 
 const app = new App();
 const ctx = (key: string): string | undefined => {
@@ -35,7 +38,7 @@ if (!['iam', 'keystone', 'http_basic', 'noauth'].includes(auth)) {
   throw new Error(`-c auth must be one of iam, keystone, http_basic, noauth; got ${auth}`);
 }
 
-new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
+const stack = new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
   description: 'Serverless Inspector: ironic-inspector on AWS Lambda, DynamoDB and S3',
   ironicUrl,
   auth: auth as ApiAuthMode,
@@ -59,6 +62,15 @@ new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
     : {}),
   ...(ctx('alarmTopicArn') ? { alarmTopicArn: ctx('alarmTopicArn') as string } : {}),
   ...(ctx('workerConcurrency') ? { workerConcurrency: Number(ctx('workerConcurrency')) } : {}),
+  processing: {
+    ...(ctx('processingHooks') ? { hooks: list('processingHooks') } : {}),
+    ...(ctx('physnetCidrMap') ? { physnetCidrMap: list('physnetCidrMap') } : {}),
+    ...(ctx('extraHardwareStrict') ? { extraHardwareStrict: ctx('extraHardwareStrict') === 'true' } : {}),
+  },
 });
+const errorEmail = ctx('errorEmail');
+if (errorEmail !== undefined) {
+  new IntrospectionErrorMail(stack, 'IntrospectionErrorMail', { bus: stack.events.bus, email: errorEmail });
+}
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

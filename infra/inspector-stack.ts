@@ -1,7 +1,8 @@
 /**
  * The whole Serverless Inspector in one stack: the node cache table, the introspection data bucket,
  * the v1 API on API Gateway (HTTP API), the api/worker/clean-up functions, the worker's queue with its
- * dead-letter queue, the clean-up schedule, alarms, and the API's authentication.
+ * dead-letter queue, the clean-up schedule, alarms, the API's authentication, and the introspection
+ * events (the table's stream through an EventBridge pipe onto the stack's event bus).
  *
  * Secure defaults spelled out once: on-demand billing, point-in-time recovery, deletion protection,
  * encryption everywhere, blocked public access, TLS-only bucket and queues, versioning with a lifecycle
@@ -43,7 +44,14 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  ProjectionType,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -57,7 +65,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb/table.ts';
+import { loadConfig } from '../lib/config.ts';
 import { type FunctionNetwork, InspectorFunction } from './inspector-function.ts';
+import { IntrospectionEvents } from './introspection-events.ts';
 
 /** How API clients authenticate, mapped to upstream's `[DEFAULT]auth_strategy`. */
 export type ApiAuthMode = 'noauth' | 'http_basic' | 'keystone' | 'iam';
@@ -119,6 +129,38 @@ export interface ServerlessInspectorProps extends StackProps {
   readonly workerConcurrency?: number;
   /** More settings for the functions (`ADD_PORTS`, `KEEP_PORTS`, `POWER_OFF`, …, see the README). */
   readonly settings?: Readonly<Record<string, string>>;
+  /** The processing hooks and their options (the functions that process: api and worker). */
+  readonly processing?: ProcessingProps;
+}
+
+/** Processing hooks and the optional hooks' options (`PROCESSING_HOOKS` and friends). */
+export interface ProcessingProps {
+  /**
+   * Hooks in order, e.g. upstream's defaults plus `extra_hardware`, `lldp_basic`,
+   * `local_link_connection`, `physnet_cidr_map`, `raid_device`, `accelerators`.
+   * @default upstream's default hooks
+   */
+  readonly hooks?: readonly string[];
+  /** `physnet_cidr_map`: `CIDR:physnet` entries (`10.10.10.0/24:physnet_a`). @default none */
+  readonly physnetCidrMap?: readonly string[];
+  /** `extra_hardware`: drop data not in the eDeploy format. @default false */
+  readonly extraHardwareStrict?: boolean;
+  /** `accelerators`: the known devices (each with `vendor_id` and `device_id`). @default upstream's list */
+  readonly knownAccelerators?: ReadonlyArray<Readonly<Record<string, string>>>;
+}
+
+/** The processing props as the functions' settings, checked at synth (a bad one fails the synth). */
+export function processingSettings(props: ProcessingProps | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (props?.hooks !== undefined) env.PROCESSING_HOOKS = props.hooks.join(',');
+  if (props?.physnetCidrMap !== undefined) env.PHYSNET_CIDR_MAP = props.physnetCidrMap.join(',');
+  if (props?.extraHardwareStrict !== undefined) env.EXTRA_HARDWARE_STRICT = String(props.extraHardwareStrict);
+  if (props?.knownAccelerators !== undefined) {
+    env.ACCELERATORS_KNOWN_DEVICES = JSON.stringify({ pci_devices: props.knownAccelerators });
+  }
+  // The functions validate these at start; checking them here turns a bad value into a failed synth.
+  loadConfig(env);
+  return env;
 }
 
 /** The VPC placement of the functions, by IDs. */
@@ -168,6 +210,7 @@ export class ServerlessInspectorStack extends Stack {
   readonly worker: InspectorFunction;
   readonly cleanUp: InspectorFunction;
   readonly authorizer: InspectorFunction | undefined;
+  readonly events: IntrospectionEvents;
 
   constructor(scope: Construct, id: string, props: ServerlessInspectorProps) {
     super(scope, id, props);
@@ -185,6 +228,7 @@ export class ServerlessInspectorStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: protect,
       timeToLiveAttribute: schema.timeToLiveAttribute,
+      dynamoStream: StreamViewType[schema.streamViewType],
       removalPolicy: removal,
       globalSecondaryIndexes: schema.indexes.map((index) => ({
         indexName: index.name,
@@ -310,12 +354,15 @@ export class ServerlessInspectorStack extends Stack {
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         ...(network ? { network } : {}),
       });
+    // The callback (api) and reapply (worker) process introspection data.
+    const processing = processingSettings(props.processing);
     this.api = fn('Api', 'functions/api.ts', API_TIMEOUT, {
       ...common,
+      ...processing,
       WORKER_QUEUE_URL: this.queue.queueUrl,
       API_AUTH_STRATEGY: auth,
     });
-    this.worker = fn('Worker', 'functions/worker.ts', WORKER_TIMEOUT, common);
+    this.worker = fn('Worker', 'functions/worker.ts', WORKER_TIMEOUT, { ...common, ...processing });
     this.cleanUp = fn('CleanUp', 'functions/clean-up.ts', CLEAN_UP_TIMEOUT, common);
 
     // Least privilege: each function gets the calls it makes, nothing else (no Scan anywhere).
@@ -497,8 +544,23 @@ export class ServerlessInspectorStack extends Stack {
           : "GET /, GET /{version} and POST /v1/continue are public as in ironic-inspector: version discovery, and the ramdisk callback, which has no credentials to offer. GET /dashboard/{file} serves the dashboard's static files, which hold no data (the page asks for credentials and the API applies the policy). Every other route has the authorizer.",
     });
 
+    this.events = new IntrospectionEvents(this, 'IntrospectionEvents', {
+      table: this.table,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    });
+
     // ---- alarms -----------------------------------------------------------------------------------
     const alarms: Alarm[] = [
+      new Alarm(this, 'EventDeadLettersAlarm', {
+        alarmDescription: 'Introspection events the pipe could not deliver wait in its dead-letter queue',
+        metric: this.events.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
       new Alarm(this, 'DeadLettersAlarm', {
         alarmDescription: 'Worker jobs failed every delivery and wait in the dead-letter queue',
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
@@ -559,5 +621,10 @@ export class ServerlessInspectorStack extends Stack {
     new CfnOutput(this, 'IntrospectionDataBucket', { value: this.bucket.bucketName });
     new CfnOutput(this, 'WorkerDeadLetterQueue', { value: this.deadLetterQueue.queueUrl });
     if (ironicSecret) new CfnOutput(this, 'IronicCredentialsSecret', { value: ironicSecret.secretArn });
+    new CfnOutput(this, 'IntrospectionEventBus', {
+      value: this.events.bus.eventBusName,
+      description: 'Introspection State Changed events (rules go on this bus)',
+    });
+    new CfnOutput(this, 'IntrospectionEventBusArn', { value: this.events.bus.eventBusArn });
   }
 }

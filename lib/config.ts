@@ -15,6 +15,11 @@
  */
 import { z } from 'zod';
 import { ConfigurationError } from '#lib/domain/errors.ts';
+import {
+  knownAcceleratorsSetting,
+  OPTIONAL_HOOKS,
+  physnetCidrMapSetting,
+} from '#lib/processing/hooks/settings.ts';
 
 /** One setting: the environment variable and its schema (which holds the default). */
 interface Setting<T extends z.ZodType = z.ZodType> {
@@ -69,8 +74,8 @@ const json = <T extends z.ZodType>(inner: T, fallback: string) =>
     })
     .pipe(inner);
 
-/** The processing hooks this inspector has (`lib/processing/hooks/`), in upstream's default order. */
-export const PROCESSING_HOOK_NAMES = [
+/** Upstream's default processing hooks, in its default order. */
+export const DEFAULT_PROCESSING_HOOKS = [
   'ramdisk_error',
   'root_disk_selection',
   'scheduler',
@@ -78,6 +83,8 @@ export const PROCESSING_HOOK_NAMES = [
   'capabilities',
   'pci_devices',
 ] as const;
+/** The processing hooks this inspector has (`lib/processing/hooks/`): the defaults, then the optional. */
+export const PROCESSING_HOOK_NAMES = [...DEFAULT_PROCESSING_HOOKS, ...OPTIONAL_HOOKS] as const;
 export type ProcessingHookName = (typeof PROCESSING_HOOK_NAMES)[number];
 
 const settings = {
@@ -142,6 +149,11 @@ const settings = {
   debug: setting('DEBUG', flag(false)),
   /** Largest request or response body the API carries (Lambda's limit); larger is 413. */
   maxBodyBytes: setting('MAX_BODY_BYTES', integer(6_000_000, 1024, 10_485_760)),
+  /**
+   * Local stack only: POST each introspection event (EventBridge-shaped JSON) to this URL instead of
+   * printing one line per event (in AWS the events go to the stack's EventBridge bus).
+   */
+  eventsUrl: setting('EVENTS_URL', z.url().optional()),
   /** The worker's SQS queue (AWS); the local stack uses an in-process queue. */
   workerQueueUrl: setting('WORKER_QUEUE_URL', z.string().optional()),
   /** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]`. */
@@ -149,7 +161,7 @@ const settings = {
     /** `[processing]processing_hooks`. */
     hooks: setting(
       'PROCESSING_HOOKS',
-      list(PROCESSING_HOOK_NAMES.join(',')).pipe(z.array(z.enum(PROCESSING_HOOK_NAMES))),
+      list(DEFAULT_PROCESSING_HOOKS.join(',')).pipe(z.array(z.enum(PROCESSING_HOOK_NAMES))),
     ),
     /** `[processing]add_ports`. */
     addPorts: setting('ADD_PORTS', z.enum(['all', 'active', 'pxe', 'disabled']).default('pxe')),
@@ -184,6 +196,12 @@ const settings = {
     ),
     /** `[processing]update_pxe_enabled`. */
     updatePxeEnabled: setting('UPDATE_PXE_ENABLED', flag(true)),
+    /** `[extra_hardware]strict`: drop `extra_hardware` data not in the eDeploy format. */
+    extraHardwareStrict: setting('EXTRA_HARDWARE_STRICT', flag(false)),
+    /** `[port_physnet]cidr_map`: `CIDR:physnet,…` (split at the last `:`), for `physnet_cidr_map`. */
+    physnetCidrMap: setting('PHYSNET_CIDR_MAP', physnetCidrMapSetting),
+    /** `[accelerators]known_devices` (JSON `{"pci_devices": […]}`; upstream's bundled list by default). */
+    knownAccelerators: setting('ACCELERATORS_KNOWN_DEVICES', knownAcceleratorsSetting),
   },
 } satisfies SettingTree;
 

@@ -198,6 +198,7 @@ export function createRuntime(options: RuntimeOptions = {}): InspectorRuntime {
     ironic,
     queue,
     powerSlots: stores.powerSlots,
+    rules: stores.rules,
     now,
     logger,
     metrics,

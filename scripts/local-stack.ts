@@ -6,7 +6,10 @@
  * - the worker handler fed by the in-process job queue (as SQS would, one record per delivery);
  * - the clean-up handler on a timer (`CLEAN_UP_PERIOD` seconds, default 60; 0 disables it);
  * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs (or in-memory
- *   stores, for fast tests).
+ *   stores, for fast tests);
+ * - the introspection events (what the EventBridge pipe publishes in AWS) from DynamoDB Local's
+ *   stream (or the in-memory store's changes): one line each on stdout, or each POSTed as JSON to
+ *   `EVENTS_URL`.
  *
  * The port is taken first, so a port in use ({@link PortTaken}) fails before anything is started; a
  * failure later stops what was started before it is thrown.
@@ -64,6 +67,11 @@ export interface LocalStackOptions {
   readonly runtime?: Omit<import('#lib/runtime.ts').RuntimeOptions, 'config' | 'stores'>;
   /** Clean-up period in seconds (default `CLEAN_UP_PERIOD` or 60; 0 disables). */
   readonly cleanUpPeriodSeconds?: number;
+  /**
+   * Where introspection events go: a function (tests), `false` for nowhere (no stream reading), or
+   * by default a line on stdout each, or a POST to `EVENTS_URL` when that is set.
+   */
+  readonly events?: false | ((event: import('#lib/events/state-changed.ts').StateChangedEvent) => void);
 }
 
 export interface LocalStack {
@@ -71,6 +79,8 @@ export interface LocalStack {
   readonly runtime: import('#lib/runtime.ts').InspectorRuntime;
   /** Resolves once no worker job is queued or running. */
   idle(): Promise<void>;
+  /** Resolves once the events of everything written so far are handed on. */
+  eventsDrained(): Promise<void>;
   /** Run one clean-up pass now. */
   cleanUp(): Promise<{ timedOut: string[]; dropped: string[] }>;
   stop(): Promise<void>;
@@ -170,9 +180,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     else waiting.push(() => handle?.(req, res));
   });
   await listen(server, options.port ?? Number(env.PORT ?? 5050));
-  const closeServer = async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
+  // Once stopping, every answer closes its connection: a client polling on a kept-alive connection
+  // (the PXE filter agent) would otherwise keep the server from ever finishing its close. A failed
+  // start closes every connection at once (requests waiting for the handlers get no answer).
+  let stopping = false;
+  const closeServer = async (force = false) => {
+    stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (force) server.closeAllConnections();
+    else server.closeIdleConnections();
+    await closed;
   };
 
   let services: LocalServices | undefined;
@@ -190,13 +207,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
       WORKER_QUEUE_URL: '',
     });
-    const stack = await startHandlers(server, config, inMemory, services, options, closeServer);
+    const stack = await startHandlers(
+      server,
+      config,
+      inMemory,
+      services,
+      options,
+      closeServer,
+      () => stopping,
+    );
     handle = stack.handle;
     for (const request of waiting) request();
     waiting = [];
     return stack.stack;
   } catch (err) {
-    await closeServer();
+    await closeServer(true);
     await services?.stop();
     throw err;
   }
@@ -210,6 +235,7 @@ async function startHandlers(
   services: LocalServices | undefined,
   options: LocalStackOptions,
   closeServer: () => Promise<void>,
+  isStopping: () => boolean,
 ): Promise<{ stack: LocalStack; handle: (req: IncomingMessage, res: ServerResponse) => void }> {
   const env = { ...process.env, ...options.env };
   const { createRuntime } = await import('#lib/runtime.ts');
@@ -221,6 +247,7 @@ async function startHandlers(
   await rt.createTable();
   const api = { handler: createApiHandler(rt) };
   const worker = { handler: createWorkerHandler(rt) };
+  const events = options.events === false ? undefined : await followEvents(rt, options.events);
 
   // The worker, fed as SQS feeds it: one record per delivery; a reported failure is a redelivery.
   rt.localQueue?.consume(async (job) => {
@@ -295,7 +322,11 @@ async function startHandlers(
         ? errorResponse(413, 'Request body is larger than the API can carry')
         : await viaApiGateway(apiGatewayEvent(req, text));
       const body = Buffer.from(response.body ?? '', 'utf8');
-      res.writeHead(response.statusCode ?? 200, { ...response.headers, 'Content-Length': body.length });
+      res.writeHead(response.statusCode ?? 200, {
+        ...response.headers,
+        'Content-Length': body.length,
+        ...(isStopping() ? { Connection: 'close' } : {}),
+      });
       res.end(body);
     })().catch((err: unknown) => {
       rt.logger.error('Local HTTP adapter failed', { error: String(err) });
@@ -321,15 +352,83 @@ async function startHandlers(
     url,
     runtime: rt,
     idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
+    eventsDrained: () => events?.drain() ?? Promise.resolve(),
     cleanUp: () => cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
       await closeServer();
       await rt.localQueue?.idle();
       await cleaning;
+      await events?.stop();
       rt.close();
       await services?.stop();
     },
   };
   return { stack, handle };
+}
+
+/**
+ * Follow the node cache's state changes as the stack's EventBridge pipe does (DynamoDB Local's stream,
+ * or the in-memory store's changes) and hand each event to `sink`: a function, else a POST of the
+ * EventBridge-shaped event to `EVENTS_URL` when set, else a line on stdout.
+ */
+async function followEvents(
+  rt: import('#lib/runtime.ts').InspectorRuntime,
+  sink: ((event: import('#lib/events/state-changed.ts').StateChangedEvent) => void) | undefined,
+): Promise<import('#lib/events/state-changed.ts').StateChangeFollower> {
+  const { config } = rt;
+  const { eventLine } = await import('#lib/events/state-changed.ts');
+  const { eventsUrl } = config;
+  const onEvent =
+    sink ??
+    (eventsUrl === undefined
+      ? (event: import('#lib/events/state-changed.ts').StateChangedEvent) => console.log(eventLine(event))
+      : async (event: import('#lib/events/state-changed.ts').StateChangedEvent) => {
+          // The envelope an EventBridge rule's target receives.
+          const body = {
+            version: '0',
+            id: randomUUID(),
+            'detail-type': event['detail-type'],
+            source: event.source,
+            account: '000000000000',
+            time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            region: config.region,
+            resources: [],
+            detail: event.detail,
+          };
+          const response = await fetch(eventsUrl, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(5000),
+          });
+          await response.body?.cancel();
+          if (!response.ok) throw new Error(`EVENTS_URL answered ${response.status}`);
+        });
+  const { MemoryNodeStore } = await import('#lib/adapters/memory/node-store.ts');
+  if (rt.stores.nodes instanceof MemoryNodeStore) {
+    const { followMemoryStateChanges } = await import('#lib/adapters/memory/state-changes.ts');
+    return followMemoryStateChanges({ nodes: rt.stores.nodes, logger: rt.logger, onEvent });
+  }
+  if (rt.clients === undefined) return { drain: async () => {}, stop: async () => {} };
+  const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams');
+  const { followStateChanges } = await import('#lib/adapters/dynamodb/stream-events.ts');
+  const streams = new DynamoDBStreamsClient({
+    region: config.region,
+    ...(config.dynamoDbEndpoint === undefined ? {} : { endpoint: config.dynamoDbEndpoint }),
+  });
+  const follower = await followStateChanges({
+    dynamoDb: rt.clients.dynamoDb,
+    streams,
+    tableName: config.nodeCacheTable,
+    logger: rt.logger,
+    onEvent,
+  });
+  return {
+    drain: () => follower.drain(),
+    async stop() {
+      await follower.stop();
+      streams.destroy();
+    },
+  };
 }

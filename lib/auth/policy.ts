@@ -8,7 +8,9 @@
  * |---|---|---|
  * | public | anyone | `GET /`, `GET /<version>`, `POST /v1/continue` |
  * | `introspection:status` | reader: `(role:reader and system_scope:all) or role:admin or role:service` | `GET /v1/introspection[/<id>]` |
+ * | `introspection:pxe_filter` | reader, as above (an addition: upstream has no such route) | `GET /v1/pxe-filter` |
  * | `introspection:start`, `:abort`, `:data`, `:reapply` | admin: `role:admin or role:service` | the rest |
+ * | `introspection:rule:get`, `:create`, `:delete` | admin | `/v1/rules[/<uuid>]` by method |
  *
  * @example
  * ```ts
@@ -24,10 +26,14 @@ export type AuthStrategy = 'noauth' | 'http_basic' | 'keystone' | 'iam';
 export type PolicyRule =
   | 'public'
   | 'introspection:status'
+  | 'introspection:pxe_filter'
   | 'introspection:start'
   | 'introspection:abort'
   | 'introspection:data'
-  | 'introspection:reapply';
+  | 'introspection:reapply'
+  | 'introspection:rule:get'
+  | 'introspection:rule:create'
+  | 'introspection:rule:delete';
 
 /** The routes API Gateway leaves public (no authorizer), as upstream: (method, HTTP API route path). */
 export const PUBLIC_ROUTES: ReadonlyArray<readonly [string, string]> = [
@@ -91,7 +97,7 @@ export function checkPolicy(
   if (strategy === 'http_basic') return; // upstream: no policy enforcement with HTTP basic
   const has = (role: string) => identity.roles.includes(role);
   const allowed =
-    rule === 'introspection:status'
+    rule === 'introspection:status' || rule === 'introspection:pxe_filter'
       ? (has('reader') && identity.systemScopeAll) || has('admin') || has('service')
       : has('admin') || has('service');
   if (!allowed) throw new AccessDenied();

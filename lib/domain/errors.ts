@@ -2,23 +2,20 @@
  * The inspector's named errors: one class per failure an operator or client can observe, each with the
  * HTTP status the v1 API answers and upstream ironic-inspector's message text.
  *
+ * The base class is in `inspector-error.ts` and the introspection rules' errors in `rule-errors.ts`;
+ * both are exported from here, the one module the code names errors from.
+ *
  * The API maps any {@link InspectorError} to `{"error": {"message": error.message}}` with
  * `error.httpStatus`; anything else is a 500 "Internal server error".
  *
  * @example `if (err instanceof InspectorError) return errorResponse(err.httpStatus, err.message);`
  */
+import { InspectorError } from '#lib/domain/inspector-error.ts';
 import { pyList, pyType } from '#lib/domain/python-repr.ts';
 
-/** Base of every inspector error. Upstream's `utils.Error`: code 400 unless a subclass says otherwise. */
-export class InspectorError extends Error {
-  readonly httpStatus: number;
-
-  constructor(message: string, httpStatus = 400) {
-    super(message);
-    this.name = new.target.name;
-    this.httpStatus = httpStatus;
-  }
-}
+// The introspection rules' errors live beside this module (size), and are named from it like every other.
+export * from '#lib/domain/rule-errors.ts';
+export { InspectorError };
 
 /** Upstream `NotFoundInCacheError` (404): a node, or a node for some lookup attributes, is not cached. */
 export class NotFoundInCacheError extends InspectorError {

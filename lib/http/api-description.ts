@@ -6,31 +6,38 @@
  * the ramdisk's inventory is the processing hooks' own schema, and the additions' handlers parse
  * with {@link queryOf}.
  *
- * Upstream's routes keep upstream's answers; the additions (`/openapi.json`, `/dashboard…`) are
- * marked `addition` and live outside `/v1`, so no upstream answer changes.
+ * The operations' parts are in `lib/http/api-operation.ts`, the rules' in `lib/http/rules-operations.ts`.
+ * Upstream's routes keep upstream's answers; the additions (`/openapi.json`, `/dashboard…`,
+ * `/v1/pxe-filter`) are marked `addition` and change no upstream answer.
  *
  * @example
  * ```ts
  * const op = operationById('listIntrospections');
  * op.responses[200]?.schema?.parse(JSON.parse(body));
- * matchOperation('GET', '/v1/introspection/node-0'); // { operation: getIntrospection, params: { node_id: 'node-0' } }
+ * // which operation a request goes to: matchOperation in lib/http/openapi.ts
  * ```
  */
 import type { z } from 'zod';
-import type { PolicyRule } from '#lib/auth/policy.ts';
 import {
-  acceptedSchema,
+  accepted,
+  ERROR_MEANINGS,
+  errors,
+  type OperationDescription,
+  PROTECTED,
+  type ResponseDescription,
+} from '#lib/http/api-operation.ts';
+import {
   continueResultSchema,
   dashboardFileParams,
   dashboardNodesQuery,
   dashboardNodesSchema,
-  errorSchema,
   introspectionListSchema,
   introspectionStatusSchema,
   listQuerySchema,
   nodeIdParams,
   openApiDocumentSchema,
   processedDataSchema,
+  pxeFilterSchema,
   ramdiskDataSchema,
   reapplyBodySchema,
   resourcesSchema,
@@ -39,68 +46,9 @@ import {
   versionParams,
   versionsSchema,
 } from '#lib/http/api-schemas.ts';
-import { MAX_API_VERSION, MIN_API_VERSION } from '#lib/http/version.ts';
+import { RULE_OPERATIONS } from '#lib/http/rules-operations.ts';
 
-// ---- operations ---------------------------------------------------------------------------------
-
-export interface ResponseDescription {
-  readonly description: string;
-  /** The JSON body's schema (a registered component). */
-  readonly schema?: z.ZodType;
-  /** Content types of a body that is not JSON (the dashboard's files). */
-  readonly contentTypes?: readonly string[];
-}
-
-export interface OperationDescription {
-  readonly operationId: string;
-  readonly method: 'GET' | 'POST';
-  /** OpenAPI path template (`/v1/introspection/{node_id}`). */
-  readonly path: string;
-  readonly summary: string;
-  readonly description?: string;
-  readonly tag: 'versions' | 'introspection' | 'ramdisk' | 'additions';
-  /** Upstream's policy rule (`public`: no credentials). */
-  readonly rule: PolicyRule;
-  /** The microversion that introduced the route or its last change. */
-  readonly since?: string;
-  /** Not in upstream's API (kept apart from upstream's routes' answers). */
-  readonly addition?: true;
-  readonly pathParams?: z.ZodObject;
-  readonly query?: z.ZodObject;
-  readonly body?: { readonly schema: z.ZodType; readonly required: boolean; readonly description: string };
-  readonly responses: Readonly<Record<number, ResponseDescription>>;
-}
-
-/** What each error status means across the API. */
-export const ERROR_MEANINGS: Readonly<Record<number, string>> = {
-  400: 'Bad request: malformed input, a malformed microversion header, or a failure upstream answers 400 for',
-  401: 'Authentication required (the api), or no credentials at all (API Gateway: {"message": "Unauthorized"})',
-  403: 'Access denied by policy (the api), or the authorizer refused the credentials (API Gateway: {"message": "Forbidden"})',
-  404: 'Not found (the node, its data, a marker, a version)',
-  406: `Unsupported API version (supported range ${MIN_API_VERSION} to ${MAX_API_VERSION})`,
-  409: 'The node is locked by another operation, or its record changed meanwhile: retry',
-  413: 'The request or response body is larger than the API can carry (MAX_BODY_BYTES)',
-  500: 'Internal server error (or an Ironic failure while processing, as upstream)',
-  503: 'Ironic is not reachable',
-};
-
-/** Statuses every route may answer: a bad microversion header, a body too large, a crash. */
-const ALWAYS = [400, 406, 413, 500] as const;
-/** Statuses of routes behind the authorizer and the policy. */
-const PROTECTED = [401, 403] as const;
-
-function errors(...codes: number[]): Record<number, ResponseDescription> {
-  const all: Record<number, ResponseDescription> = {};
-  for (const code of [...new Set([...ALWAYS, ...codes])].sort((a, b) => a - b)) {
-    all[code] = { description: ERROR_MEANINGS[code] ?? 'Error', schema: errorSchema };
-  }
-  return all;
-}
-
-const accepted: ResponseDescription = {
-  description: 'Accepted: the work goes on in the worker',
-  schema: acceptedSchema,
-};
+export { ERROR_MEANINGS, type OperationDescription, type ResponseDescription };
 
 /** Every route of the API, upstream's first. */
 export const operations: readonly OperationDescription[] = [
@@ -119,7 +67,7 @@ export const operations: readonly OperationDescription[] = [
     path: '/{version}',
     summary: 'The resources of a version',
     description:
-      '`v1` lists `continue` and `introspection`; any other version is 404 "Version <x> not found."',
+      '`v1` lists `continue`, `introspection` and `rules`; any other version is 404 "Version <x> not found."',
     tag: 'versions',
     rule: 'public',
     pathParams: versionParams,
@@ -237,6 +185,23 @@ export const operations: readonly OperationDescription[] = [
       ...errors(404, 409, 503),
     },
   },
+  ...RULE_OPERATIONS,
+  {
+    operationId: 'getPxeFilter',
+    method: 'GET',
+    path: '/v1/pxe-filter',
+    summary: "The PXE filter for dnsmasq's hosts directory (the agent polls it)",
+    description:
+      "Active MACs from the lookup index, the other MACs from Ironic's ports. A strong `ETag`; `If-None-Match` naming it is a 304 without a body. Not listed under `GET /v1`.",
+    tag: 'additions',
+    rule: 'introspection:pxe_filter',
+    addition: true,
+    responses: {
+      200: { description: 'The filter', schema: pxeFilterSchema },
+      304: { description: 'Not modified (If-None-Match)' },
+      ...errors(...PROTECTED, 503),
+    },
+  },
   {
     operationId: 'getOpenApiDocument',
     method: 'GET',
@@ -309,37 +274,4 @@ export function queryOf(operationId: string): z.ZodObject {
   const query = operationById(operationId).query;
   if (query === undefined) throw new Error(`Operation ${operationId} has no query`);
   return query;
-}
-
-const compiled = operations.map((operation) => {
-  const names: string[] = [];
-  const source = operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { operation, names, pattern: new RegExp(`^${source}$`) };
-});
-
-/**
- * The operation a request goes to (concrete paths before templated ones, as OpenAPI matches);
- * `methodMismatch` when the path is known but not with that method (405).
- */
-export function matchOperation(
-  method: string,
-  path: string,
-):
-  | { operation: OperationDescription; params: Record<string, string> }
-  | { operation: undefined; methodMismatch: boolean } {
-  const normalized = path.replace(/\/+$/, '') || '/';
-  const candidates = compiled
-    .map((c) => ({ ...c, match: c.pattern.exec(normalized) }))
-    .filter((c) => c.match !== null)
-    .sort((a, b) => a.names.length - b.names.length);
-  const found = candidates.find((c) => c.operation.method === method.toUpperCase());
-  if (found === undefined) return { operation: undefined, methodMismatch: candidates.length > 0 };
-  const params: Record<string, string> = {};
-  found.names.forEach((name, i) => {
-    params[name] = found.match?.[i + 1] ?? '';
-  });
-  return { operation: found.operation, params };
 }

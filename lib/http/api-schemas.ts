@@ -126,6 +126,10 @@ const interfaceRecord = z.object({
   mac: z.string(),
   client_id: z.string().nullable(),
   pxe: z.boolean(),
+  lldp_processed: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: "The interface's LLDP TLVs by name (the optional lldp_basic hook)" }),
 });
 
 export const processedDataSchema = component(
@@ -178,6 +182,20 @@ export const dashboardNodesSchema = component(
           .meta({ description: "The node's properties.capabilities, as a map" }),
       }),
     ),
+  }),
+);
+
+const mac = z.string().regex(/^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/);
+
+export const pxeFilterSchema = component(
+  'PxeFilter',
+  "What dnsmasq's hosts directory holds (upstream's dnsmasq PXE filter): MACs lower case, sorted",
+  z.object({
+    allowed_macs: z.array(mac).meta({ description: 'MACs of nodes under introspection' }),
+    denied_macs: z.array(mac).meta({ description: 'Every other MAC Ironic has a port for' }),
+    unknown_macs: z.enum(['allow', 'deny']).meta({
+      description: 'Any other MAC: allowed while an introspection is active or discovery is on',
+    }),
   }),
 );
 
@@ -261,3 +279,60 @@ export const dashboardFileParams = z.object({
 });
 
 export const versionParams = z.object({ version: z.string().meta({ description: 'The major version: v1' }) });
+
+// ---- introspection rules --------------------------------------------------------------------------
+
+const ruleCondition = z
+  .looseObject({
+    op: z.string().meta({ description: 'eq, ne, lt, le, gt, ge, is-empty, in-net, matches, contains' }),
+    field: z.string().meta({ description: 'A JSON path into the data, or `data://…` / `node://…`' }),
+    multiple: z.enum(['any', 'all', 'first']),
+    invert: z.boolean(),
+  })
+  .meta({ description: "A condition: its operator's parameters (`value`, …) beside these keys" });
+
+const ruleAction = z
+  .looseObject({
+    action: z.string().meta({
+      description: 'fail, set-attribute, set-capability, extend-attribute, add-trait, remove-trait, example',
+    }),
+  })
+  .meta({ description: 'An action: its parameters (`path`, `value`, `message`, `name`, …) beside `action`' });
+
+const ruleFields = {
+  uuid: z.string().meta({ description: "The rule's UUID, exactly as given or generated" }),
+  description: z.string().nullable(),
+  scope: z
+    .string()
+    .nullable()
+    .meta({ description: 'Applied only to nodes whose properties.inspection_scope is this (1.16)' }),
+  links: z.array(linkSchema),
+};
+
+export const ruleSchema = component(
+  'Rule',
+  'An introspection rule (keys sorted, as upstream)',
+  z.object({ ...ruleFields, conditions: z.array(ruleCondition), actions: z.array(ruleAction) }),
+);
+
+export const ruleListSchema = component(
+  'RuleList',
+  'Every rule, in creation order (the order they are applied in)',
+  z.object({ rules: z.array(z.object(ruleFields)) }),
+);
+
+export const ruleBodySchema = component(
+  'NewRule',
+  "A rule to create, as `openstack baremetal introspection rule import` sends it; checked in upstream's order with its messages",
+  z.looseObject({
+    uuid: z.string().optional(),
+    description: z.string().nullable().optional(),
+    scope: z.string().nullable().optional(),
+    conditions: z.array(z.record(z.string(), z.unknown())).optional(),
+    actions: z.array(z.record(z.string(), z.unknown())),
+  }),
+);
+
+export const ruleUuidParams = z.object({
+  uuid: z.string().meta({ description: "The rule's UUID, exactly as stored" }),
+});

@@ -21,7 +21,7 @@ export function versionsBody(root: string): Record<string, unknown> {
 
 /** `GET /v1`: the resources. */
 export function resourcesBody(root: string): Record<string, unknown> {
-  const resources = ['continue', 'introspection'].map((name) => ({
+  const resources = ['continue', 'introspection', 'rules'].map((name) => ({
     links: [{ href: `${root}/v1/${name}`, rel: 'self' }],
     name,
   }));

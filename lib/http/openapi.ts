@@ -182,6 +182,7 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
     tags: [
       { name: 'versions', description: 'Version discovery (public)' },
       { name: 'introspection', description: 'Introspection: start, status, list, abort, data, reapply' },
+      { name: 'rules', description: 'Introspection rules: create, list, show, delete' },
       { name: 'ramdisk', description: "The ramdisk's callback (public)" },
       { name: 'additions', description: 'Not in ironic-inspector: this document and the dashboard' },
     ],
@@ -239,4 +240,38 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
       },
     },
   };
+}
+
+/** Each operation's path template as a pattern, with its parameter names. */
+const compiled = operations.map((operation) => {
+  const names: string[] = [];
+  const source = operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { operation, names, pattern: new RegExp(`^${source}$`) };
+});
+
+/**
+ * The operation a request goes to (concrete paths before templated ones, as OpenAPI matches);
+ * `methodMismatch` when the path is known but not with that method (405).
+ */
+export function matchOperation(
+  method: string,
+  path: string,
+):
+  | { operation: OperationDescription; params: Record<string, string> }
+  | { operation: undefined; methodMismatch: boolean } {
+  const normalized = path.replace(/\/+$/, '') || '/';
+  const candidates = compiled
+    .map((c) => ({ ...c, match: c.pattern.exec(normalized) }))
+    .filter((c) => c.match !== null)
+    .sort((a, b) => a.names.length - b.names.length);
+  const found = candidates.find((c) => c.operation.method === method.toUpperCase());
+  if (found === undefined) return { operation: undefined, methodMismatch: candidates.length > 0 };
+  const params: Record<string, string> = {};
+  found.names.forEach((name, i) => {
+    params[name] = found.match?.[i + 1] ?? '';
+  });
+  return { operation: found.operation, params };
 }

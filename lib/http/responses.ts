@@ -38,6 +38,19 @@ export function json(statusCode: number, body: unknown): ApiResponse {
   };
 }
 
+/** An empty answer (204), `text/plain` as upstream's, with the microversion headers. */
+export function empty(statusCode: number): ApiResponse {
+  return {
+    statusCode,
+    headers: {
+      'Content-Type': 'text/plain; charset=utf-8',
+      [MIN_VERSION_HEADER]: MIN_API_VERSION,
+      [MAX_VERSION_HEADER]: MAX_API_VERSION,
+    },
+    body: '',
+  };
+}
+
 /** The inspector's error body: `{"error": {"message": …}}`. */
 export function errorResponse(statusCode: number, message: string): ApiResponse {
   return json(statusCode, { error: { message } });

@@ -19,10 +19,13 @@ import type { InspectorConfig } from '#lib/config.ts';
 import { ManagedBootUnavailable, VersionNotFound } from '#lib/domain/errors.ts';
 import { ADDITION_ROUTES } from '#lib/http/addition-routes.ts';
 import { resourcesBody, statusBody, versionsBody } from '#lib/http/links.ts';
+import { pxeFilterResponse } from '#lib/http/pxe-filter.ts';
 import { jsonBody, listQuery, manageBootQuery, parseOr400 } from '#lib/http/queries.ts';
 import type { ApiRequest } from '#lib/http/request.ts';
-import { type ApiResponse, json } from '#lib/http/responses.ts';
+import { type ApiResponse, empty, json } from '#lib/http/responses.ts';
+import { checkApiVersion } from '#lib/http/version.ts';
 import type { UseCases } from '#lib/introspection/use-cases.ts';
+import type { RuleAnswer, RuleRequest } from '#lib/rules/api.ts';
 
 /** What routes call: the use cases and the settings. */
 export interface RouteContext {
@@ -32,7 +35,7 @@ export interface RouteContext {
 
 /** One route. */
 export interface Route {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** Path template below the stage: `{name}` is one path segment. */
   readonly path: string;
   /** Upstream's policy rule for the route. */
@@ -48,6 +51,16 @@ const accepted = () => json(202, {});
 
 /** The node's id from the path (every `{node_id}` route has one). */
 const nodeId = (params: Readonly<Record<string, string>>) => params.node_id as string;
+
+/** A rules answer: JSON, or an empty 204 as upstream's. */
+const ruleResponse = (answer: RuleAnswer) =>
+  answer.body === undefined ? empty(answer.status) : json(answer.status, answer.body);
+
+/** What the rules use cases read of the request: the microversion and the links' path prefix. */
+const ruleRequest = (request: ApiRequest): RuleRequest => ({
+  apiVersion: checkApiVersion(request.headers),
+  pathPrefix: new URL(request.root).pathname.replace(/\/+$/, ''),
+});
 
 /** Every route of the v1 API. */
 export const ROUTES: readonly Route[] = [
@@ -134,6 +147,47 @@ export const ROUTES: readonly Route[] = [
       await app.useCases.reapply.reapply(nodeId(params), jsonBody(request));
       return accepted();
     },
+  },
+  {
+    // An addition to upstream's API (the dnsmasq agent's source): not listed under GET /v1.
+    method: 'GET',
+    path: '/v1/pxe-filter',
+    rule: 'introspection:pxe_filter',
+    handle: async (request, _params, app) => pxeFilterResponse(request, await app.useCases.pxeFilter()),
+  },
+  {
+    method: 'GET',
+    path: '/v1/rules',
+    rule: 'introspection:rule:get',
+    handle: async (request, _params, app) =>
+      ruleResponse(await app.useCases.rules.list(ruleRequest(request))),
+  },
+  {
+    method: 'POST',
+    path: '/v1/rules',
+    rule: 'introspection:rule:create',
+    handle: async (request, _params, app) =>
+      ruleResponse(await app.useCases.rules.create(jsonBody(request), ruleRequest(request))),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/rules',
+    rule: 'introspection:rule:delete',
+    handle: async (_request, _params, app) => ruleResponse(await app.useCases.rules.deleteAll()),
+  },
+  {
+    method: 'GET',
+    path: '/v1/rules/{uuid}',
+    rule: 'introspection:rule:get',
+    handle: async (request, params, app) =>
+      ruleResponse(await app.useCases.rules.get(params.uuid as string, ruleRequest(request))),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/rules/{uuid}',
+    rule: 'introspection:rule:delete',
+    handle: async (_request, params, app) =>
+      ruleResponse(await app.useCases.rules.delete(params.uuid as string)),
   },
   {
     method: 'GET',

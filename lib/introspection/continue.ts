@@ -1,6 +1,6 @@
 /**
  * The ramdisk callback (`POST /v1/continue`, upstream `process.py`): pre-processing, lookup, then
- * processing on the node found, locked; the answer `{uuid}` goes back while the `finish` job (power
+ * processing on the node found, locked (hooks, processed data, introspection rules); the answer `{uuid}` goes back while the `finish` job (power
  * off, then `finish`) runs in the worker, holding the lease the request hands over.
  *
  * @example
@@ -29,12 +29,16 @@ import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { ProcessingPipeline } from '#lib/processing/pipeline.ts';
+import { applyIntrospectionRules } from '#lib/rules/apply.ts';
 
 /** What the callback needs. */
 export interface ContinueIntrospectionOptions extends LookupOptions {
   readonly nodeCache: LookupOptions['nodeCache'] & Pick<NodeCache, 'storeIntrospectionData'>;
   readonly pipeline: ProcessingPipeline;
+  /** Introspection rules, applied once the processed data is stored; none without a store. */
+  readonly rules?: RuleStore | undefined;
   readonly jobs: JobSubmitter;
   readonly logger: Logger;
   /** `[processing]store_data`. */
@@ -178,6 +182,9 @@ export class ContinueIntrospection {
     const keepPowerOn = permitActiveIntrospection && isDeployed(node);
     await this.#options.pipeline.updateNode(nodeInfo, data);
     if (storeData !== 'none') await this.#options.nodeCache.storeIntrospectionData(nodeInfo.uuid, data);
+    // Upstream's point: after the hooks and the stored data, on the node re-read from Ironic. A `fail`
+    // action (or a rule that cannot be evaluated) throws: the node ends in `error`, the callback 400s.
+    await applyIntrospectionRules({ rules: this.#options.rules, logger }, nodeInfo, data);
     const powerOff = keepPowerOn || !nodeInfo.manageBoot ? false : this.#options.powerOff;
     const leaseOwner = await nodeInfo.handOffLock();
     // From here the finish belongs to the worker (or the inline fallback): a failure there is

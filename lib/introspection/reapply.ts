@@ -2,8 +2,9 @@
  * Reapplying processing to stored data (`POST /v1/introspection/<node_id>/data/unprocessed`, upstream
  * `reapply`): the request checks everything first (the node, the data, the lock, the state), then
  * stores the given data (if any), records the `reapply` event and a new `started_at`, and hands the
- * lease to the worker's `reapply` job, which runs the pipeline on the unprocessed data and finishes
- * the node. A reapply that will not run stores nothing (docs/design.md#input-limits).
+ * lease to the worker's `reapply` job, which runs the pipeline on the unprocessed data, applies the
+ * introspection rules and finishes the node. A reapply that will not run stores nothing
+ * (docs/design.md#input-limits).
  *
  * @example
  * ```ts
@@ -25,7 +26,9 @@ import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { ProcessingPipeline } from '#lib/processing/pipeline.ts';
+import { applyIntrospectionRules } from '#lib/rules/apply.ts';
 
 /** What the reapply request needs. */
 export interface ReapplyOptions {
@@ -115,15 +118,18 @@ export class ReapplyIntrospection {
 
 /**
  * The `reapply` job (upstream `_reapply` after the event): the pipeline on the stored unprocessed data
- * (or the data carried by the job when storing is off), the processed data stored, `finish`.
+ * (or the data carried by the job when storing is off), the processed data stored, the rules applied,
+ * `finish`.
  */
 export function reapplyJob(options: {
   readonly nodeCache: Pick<NodeCache, 'getIntrospectionData' | 'storeIntrospectionData'>;
   readonly pipeline: ProcessingPipeline;
+  /** Introspection rules, applied again after the processed data is stored. */
+  readonly rules?: RuleStore | undefined;
   readonly logger: Logger;
   readonly storeData: 's3' | 'none';
 }): JobHandler<JobOf<'reapply'>> {
-  const { nodeCache, pipeline, logger } = options;
+  const { nodeCache, pipeline, rules, logger } = options;
   const reprocess = triggersFsmErrorTransition({ logger })(
     async (nodeInfo: NodeInfo, data: IntrospectionDocument) => {
       const failures = pipeline.preprocess(data);
@@ -137,6 +143,8 @@ export function reapplyJob(options: {
       await nodeInfo.ironic.node();
       await pipeline.updateNode(nodeInfo, data);
       if (options.storeData !== 'none') await nodeCache.storeIntrospectionData(nodeInfo.uuid, data);
+      // A `fail` action throws: the decorator ends the node in `error` with the rule's message.
+      await applyIntrospectionRules({ rules, logger }, nodeInfo, data);
       await nodeInfo.finished('finish');
       logger.info('Reapply finished successfully', { node: nodeInfo.uuid });
     },

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * const useCases = createUseCases({ config, nodeCache, ironic, queue, powerSlots, now, logger, metrics });
+ * const useCases = createUseCases({ config, nodeCache, ironic, queue, powerSlots, rules, now, logger, metrics });
  * await useCases.start.start('node-0', { manageBoot: true });
  * await useCases.jobs.run(job); // the worker
  * ```
@@ -18,6 +18,7 @@ import { JobRunner } from '#lib/introspection/job-runner.ts';
 import type { JobTable } from '#lib/introspection/jobs.ts';
 import { type NodeSummary, nodeSummaries } from '#lib/introspection/node-summaries.ts';
 import { PeriodicTasks } from '#lib/introspection/periodic.ts';
+import { currentPxeFilter } from '#lib/introspection/pxe-filter.ts';
 import { IntrospectionReads } from '#lib/introspection/reads.ts';
 import { ReapplyIntrospection, reapplyJob } from '#lib/introspection/reapply.ts';
 import { introspectJob, StartIntrospection } from '#lib/introspection/start.ts';
@@ -27,7 +28,10 @@ import type { JobQueue } from '#lib/ports/job-queue.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
 import type { PowerSlots } from '#lib/ports/power-slots.ts';
+import type { RuleStore } from '#lib/ports/rule-store.ts';
 import { ProcessingPipeline } from '#lib/processing/pipeline.ts';
+import type { PxeFilter } from '#lib/pxe-filter/pxe-filter.ts';
+import { type RulesUseCases, rulesUseCases } from '#lib/rules/api.ts';
 
 /** What the use cases are built on. */
 export interface UseCaseOptions {
@@ -36,6 +40,8 @@ export interface UseCaseOptions {
   readonly ironic: IronicApi | undefined;
   readonly queue: JobQueue;
   readonly powerSlots: PowerSlots;
+  /** Introspection rules: the `/v1/rules` API, and applied at the end of processing. */
+  readonly rules: RuleStore;
   readonly now: () => Date;
   readonly logger: Logger;
   readonly metrics: MetricsSink;
@@ -53,16 +59,20 @@ export interface UseCases {
   readonly reads: IntrospectionReads;
   readonly periodic: PeriodicTasks;
   readonly jobs: JobRunner;
+  /** `/v1/rules`. */
+  readonly rules: RulesUseCases;
   /** Ironic's names and states of cached nodes, for the dashboard. */
   readonly nodeSummaries: (query: {
     uuids?: string[] | undefined;
     mac?: string | undefined;
   }) => Promise<NodeSummary[]>;
+  /** The dnsmasq PXE filter: the MACs to allow and deny, and the policy for unknown MACs. */
+  readonly pxeFilter: () => Promise<PxeFilter>;
 }
 
 /** Build every use case. */
 export function createUseCases(options: UseCaseOptions): UseCases {
-  const { config, nodeCache, ironic, queue, now, logger, metrics } = options;
+  const { config, nodeCache, ironic, queue, now, logger, metrics, rules } = options;
   const { processing } = config;
   const retryDelayMs = options.ironicRetryDelayMs ?? 1000;
   const pipeline = new ProcessingPipeline({ ...processing, logger });
@@ -78,7 +88,7 @@ export function createUseCases(options: UseCaseOptions): UseCases {
     introspect: introspectJob(introspect),
     finish: finishJob({ ironic, logger }),
     abort: abortJob({ ironic, logger, retryDelayMs }),
-    reapply: reapplyJob({ nodeCache, pipeline, logger, storeData: config.storeData }),
+    reapply: reapplyJob({ nodeCache, pipeline, rules, logger, storeData: config.storeData }),
   };
   const jobs = new JobRunner({ table, nodeCache, queue, now, logger });
   return {
@@ -97,6 +107,7 @@ export function createUseCases(options: UseCaseOptions): UseCases {
       ironic,
       metrics,
       pipeline,
+      rules,
       jobs,
       logger,
       storeData: config.storeData,
@@ -119,6 +130,9 @@ export function createUseCases(options: UseCaseOptions): UseCases {
     reads: new IntrospectionReads({ nodeCache, storeData: config.storeData }),
     periodic: new PeriodicTasks({ nodeCache, logger }),
     jobs,
+    rules: rulesUseCases({ rules, logger, now }),
     nodeSummaries: (query) => nodeSummaries({ nodeCache, ironic: requireIronic({ ironic }) }, query),
+    pxeFilter: () =>
+      currentPxeFilter({ nodeCache, ironic, discovery: processing.nodeNotFoundHook !== undefined }),
   };
 }

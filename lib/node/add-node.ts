@@ -18,7 +18,7 @@ import {
 import type { IntrospectionState } from '#lib/domain/state-machine.ts';
 import { dropIntrospectionData } from '#lib/node/introspection-data.ts';
 import type { NodeInfo, NodeInfoFactory } from '#lib/node/node-info.ts';
-import { transition } from '#lib/node/transition.ts';
+import { stateTransition, transition } from '#lib/node/transition.ts';
 import type { IntrospectionDataStore } from '#lib/ports/introspection-data-store.ts';
 import type { IronicNode } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
@@ -42,6 +42,8 @@ export interface AddNodeOptions {
    * replacement is conditioned on it, so two concurrent starts of one node cannot both win.
    */
   readonly expectedVersionId?: string | null;
+  /** The state of the record the caller saw (with `expectedVersionId`), for the state change's event. */
+  readonly previousState?: IntrospectionState | null;
   /** The Ironic node, when the caller has it already (attached to the returned NodeInfo). */
   readonly node?: IronicNode;
 }
@@ -79,10 +81,16 @@ export async function addNode(
     }
   }
   assertChildItemRoom(0, rows.length);
-  const expected =
-    options.expectedVersionId !== undefined
-      ? options.expectedVersionId
-      : ((await deps.nodes.getNode(uuid))?.versionId ?? null);
+  let expected: string | null;
+  let previousState: IntrospectionState | null;
+  if (options.expectedVersionId !== undefined) {
+    expected = options.expectedVersionId;
+    previousState = options.previousState ?? null;
+  } else {
+    const current = await deps.nodes.getNode(uuid);
+    expected = current?.versionId ?? null;
+    previousState = current?.state ?? null;
+  }
   const record: NodeRecord = {
     uuid,
     versionId: randomUUID(),
@@ -91,6 +99,14 @@ export async function addNode(
     finishedAt: null,
     error: null,
     manageBoot: options.manageBoot ?? true,
+    // A new introspection (start, record_node, discovery, enrolling): reported as `start`.
+    transition: stateTransition(
+      'start',
+      previousState,
+      state,
+      { error: null, startedAt: now, finishedAt: null },
+      now,
+    ),
   };
   await deps.nodes.replaceNode(record, rows, expected);
   // Upstream's database store drops the old data with the record. S3 is not part of the DynamoDB
@@ -110,7 +126,7 @@ export async function addNode(
 export async function startIntrospection(
   deps: AddNodeDeps & { readonly metrics?: MetricsSink | undefined },
   uuid: string,
-  options: Omit<AddNodeOptions, 'expectedVersionId'> = {},
+  options: Omit<AddNodeOptions, 'expectedVersionId' | 'previousState'> = {},
 ): Promise<NodeInfo> {
   // One conditional replacement, not a `start` write followed by add_node: a start that fails half
   // way (bad attribute, race, crash) must not leave the old record in `starting`, where nothing
@@ -120,6 +136,7 @@ export async function startIntrospection(
   const nodeInfo = await addNode(deps, uuid, 'starting', {
     ...options,
     expectedVersionId: current?.versionId ?? null,
+    previousState: current?.state ?? null,
   });
   deps.metrics?.count('IntrospectionsStarted');
   return nodeInfo;

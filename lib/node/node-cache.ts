@@ -90,7 +90,7 @@ export class NodeCache {
   /** See `add-node.ts`. */
   startIntrospection(
     uuid: string,
-    options: Omit<AddNodeOptions, 'expectedVersionId'> = {},
+    options: Omit<AddNodeOptions, 'expectedVersionId' | 'previousState'> = {},
   ): Promise<NodeInfo> {
     return startIntrospection(this.#deps, uuid, options);
   }

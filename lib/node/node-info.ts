@@ -28,7 +28,7 @@ import {
 import type { IntrospectionEvent, IntrospectionState } from '#lib/domain/state-machine.ts';
 import { NodeIronic, type NodeIronicSettings } from '#lib/node/ironic-operations.ts';
 import { NodeLease, type NodeLeaseSettings } from '#lib/node/lease.ts';
-import { transition } from '#lib/node/transition.ts';
+import { stateTransition, transition } from '#lib/node/transition.ts';
 import type { IronicNode, IronicPort } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
@@ -215,7 +215,9 @@ export class NodeInfo {
       if (strict && err instanceof NodeStateInvalidEvent) await this.finished('error', err.message);
       throw err;
     }
-    if (target !== current) await this.setState(target);
+    if (target === current) return;
+    const change = stateTransition(event, current, target, this, this.#deps.now());
+    await this.#commit({ state: target, transition: change });
   }
 
   /**
@@ -230,11 +232,15 @@ export class NodeInfo {
   async finished(event: IntrospectionEvent, error: string | null = null): Promise<void> {
     try {
       await this.versionId();
-      const target = transition(await this.state(), event, { logger: this.#deps.logger, uuid: this.uuid });
+      const current = await this.state();
+      const target = transition(current, event, { logger: this.#deps.logger, uuid: this.uuid });
       const finishedAt = this.#deps.now();
       const expected = await this.versionId();
       const next = randomUUID();
-      await this.#deps.nodes.finishNode(this.uuid, expected, { state: target, finishedAt, error }, next);
+      const after = { error, startedAt: this.startedAt, finishedAt };
+      const change = stateTransition(event, current, target, after, finishedAt);
+      const changes = { state: target, finishedAt, error, transition: change };
+      await this.#deps.nodes.finishNode(this.uuid, expected, changes, next);
       this.#versionId = next;
       this.#state = target;
       this.finishedAt = finishedAt;

@@ -11,6 +11,7 @@
 import { NodeStateInvalidEvent } from '#lib/domain/errors.ts';
 import { type IntrospectionEvent, type IntrospectionState, nextState } from '#lib/domain/state-machine.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { StateTransition } from '#lib/ports/node-store.ts';
 
 /** Who to log an invalid event for, and how loudly. */
 export interface TransitionLog {
@@ -35,4 +36,25 @@ export function transition(state: string, event: IntrospectionEvent, log: Transi
     }
     throw err;
   }
+}
+
+/**
+ * The state change a write stores with it for the introspection events (`lib/events/`): the event,
+ * both states, and the node's error and times as they are after the write.
+ *
+ * @example
+ * ```ts
+ * const change = stateTransition('wait', 'starting', 'waiting', nodeInfo, now);
+ * await nodes.updateNode(uuid, v1, { state: 'waiting', transition: change }, v2);
+ * ```
+ */
+export function stateTransition(
+  event: IntrospectionEvent,
+  previousState: IntrospectionState | null,
+  state: IntrospectionState,
+  after: Pick<StateTransition, 'error' | 'startedAt' | 'finishedAt'>,
+  at: Date,
+): StateTransition {
+  const { error, startedAt, finishedAt } = after;
+  return { event, previousState, state, error, startedAt, finishedAt, at };
 }

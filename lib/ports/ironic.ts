@@ -72,8 +72,13 @@ export interface IronicApi {
   getNode(nodeId: string, options?: { fields?: readonly string[] }): Promise<IronicNode>;
   /** Every node, following `next` links (`pageSize`: Ironic's `limit` per page). */
   listNodes(options?: { fields?: readonly string[]; pageSize?: number }): Promise<IronicNode[]>;
-  /** Ports of a node, or with an address, following `next` links. */
-  listPorts(filter: { node?: string; address?: string; pageSize?: number }): Promise<IronicPort[]>;
+  /** Ports of a node, with an address, or all, following `next` links; `fields` restricts them. */
+  listPorts(filter: {
+    node?: string;
+    address?: string;
+    pageSize?: number;
+    fields?: readonly string[];
+  }): Promise<IronicPort[]>;
   createPort(port: NewPort): Promise<IronicPort>;
   patchPort(portUuid: string, patches: readonly JsonPatch[]): Promise<IronicPort>;
   deletePort(portUuid: string): Promise<void>;

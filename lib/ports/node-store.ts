@@ -9,7 +9,7 @@
  * ```
  */
 import { InvalidLookupAttribute } from '#lib/domain/errors.ts';
-import type { IntrospectionState } from '#lib/domain/state-machine.ts';
+import type { IntrospectionEvent, IntrospectionState } from '#lib/domain/state-machine.ts';
 import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
 
 /** A node record: one row of upstream's `nodes` table. */
@@ -25,6 +25,8 @@ export interface NodeRecord {
   readonly finishedAt: Date | null;
   readonly error: string | null;
   readonly manageBoot: boolean;
+  /** Written with a record that starts an introspection (never read back). */
+  readonly transition?: StateTransition;
 }
 
 /** Fields of a node record a write may change. */
@@ -33,6 +35,27 @@ export interface NodeRecordChanges {
   startedAt?: Date | null;
   finishedAt?: Date | null;
   error?: string | null;
+  /** The state change this write makes; a write without one is no state change. */
+  transition?: StateTransition;
+}
+
+/**
+ * One state change (an event processed, even a self-loop), as the write that makes it stores it on
+ * the record: the table's stream publishes exactly the record versions that carry one (the stream
+ * filter keys on it, so every other write of the record must drop it). Values are complete: the
+ * events are built from this alone.
+ */
+export interface StateTransition {
+  /** The event; records created directly in a state (`record_node`, discovery) say `start`. */
+  readonly event: IntrospectionEvent;
+  /** The state before, or null when the node had no record. */
+  readonly previousState: IntrospectionState | null;
+  readonly state: IntrospectionState;
+  readonly error: string | null;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  /** When the change was made. */
+  readonly at: Date;
 }
 
 /** One lookup attribute row (upstream's `attributes` table): duplicates are allowed. */

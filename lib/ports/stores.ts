@@ -12,10 +12,13 @@ import type { IntrospectionDataStore } from '#lib/ports/introspection-data-store
 import type { LeaseStore } from '#lib/ports/lease-store.ts';
 import type { NodeStore } from '#lib/ports/node-store.ts';
 import type { PowerSlots } from '#lib/ports/power-slots.ts';
+import type { RuleStore } from '#lib/ports/rule-store.ts';
 
 export interface Stores {
   readonly nodes: NodeStore;
   readonly leases: LeaseStore;
   readonly powerSlots: PowerSlots;
   readonly introspectionData: IntrospectionDataStore;
+  /** Introspection rules (`/v1/rules`), applied at the end of processing. */
+  readonly rules: RuleStore;
 }

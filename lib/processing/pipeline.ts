@@ -5,7 +5,7 @@
  * reapply run the same pipeline.
  *
  * To add a hook: write `lib/processing/hooks/<name>.ts` returning a {@link ProcessingHook}, add its
- * name to `PROCESSING_HOOK_NAMES` in `lib/config.ts` and its factory to {@link HOOK_FACTORIES} below
+ * name to `PROCESSING_HOOK_NAMES` in `lib/config.ts` (or `OPTIONAL_HOOKS` in `hooks/settings.ts`) and its factory to {@link HOOK_FACTORIES} below
  * (the compiler insists on both).
  *
  * @example
@@ -21,8 +21,14 @@ import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { ProcessingHook } from '#lib/processing/hook.ts';
+import { accelerators } from '#lib/processing/hooks/accelerators.ts';
 import { capabilities } from '#lib/processing/hooks/capabilities.ts';
+import { extraHardware } from '#lib/processing/hooks/extra-hardware.ts';
+import { lldpBasic } from '#lib/processing/hooks/lldp-basic.ts';
+import { localLinkConnection } from '#lib/processing/hooks/local-link-connection.ts';
 import { pciDevices } from '#lib/processing/hooks/pci-devices.ts';
+import { physnetCidrMap } from '#lib/processing/hooks/physnet-cidr-map.ts';
+import { raidDevice } from '#lib/processing/hooks/raid-device.ts';
 import { ramdiskError } from '#lib/processing/hooks/ramdisk-error.ts';
 import { rootDiskSelection } from '#lib/processing/hooks/root-disk-selection.ts';
 import { scheduler } from '#lib/processing/hooks/scheduler.ts';
@@ -42,6 +48,13 @@ export const HOOK_FACTORIES: {
   scheduler,
   capabilities,
   pci_devices: pciDevices,
+  // The optional hooks (upstream's other in-tree plugins), off unless named in PROCESSING_HOOKS.
+  extra_hardware: extraHardware,
+  lldp_basic: lldpBasic,
+  local_link_connection: localLinkConnection,
+  physnet_cidr_map: physnetCidrMap,
+  raid_device: raidDevice,
+  accelerators,
 };
 
 /** The enabled hooks, in the configured order. */

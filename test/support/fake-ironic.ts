@@ -188,18 +188,17 @@ export class FakeIronic implements IronicApi {
   }
 }
 
-/** Apply Ironic-style JSON patches (add/replace/remove on `/a` or `/a/b`). */
+/** Apply Ironic-style JSON patches (add/replace/remove on `/a`, `/a/b`, `/a/b/c`, …). */
 function applyPatches(target: Record<string, unknown>, patches: readonly JsonPatch[]): void {
   for (const patch of patches) {
-    const [field, key] = patch.path.replace(/^\//, '').split('/', 2) as [string, string | undefined];
-    if (key === undefined) {
-      if (patch.op === 'remove') delete target[field];
-      else target[field] = patch.value;
-      continue;
+    const segments = patch.path.replace(/^\//, '').split('/');
+    const last = segments.pop() as string;
+    let container = target;
+    for (const segment of segments) {
+      if (typeof container[segment] !== 'object' || container[segment] === null) container[segment] = {};
+      container = container[segment] as Record<string, unknown>;
     }
-    if (typeof target[field] !== 'object' || target[field] === null) target[field] = {};
-    const container = target[field] as Record<string, unknown>;
-    if (patch.op === 'remove') delete container[key];
-    else container[key] = patch.value;
+    if (patch.op === 'remove') delete container[last];
+    else container[last] = patch.value;
   }
 }

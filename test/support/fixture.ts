@@ -6,8 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import { memoryStores } from '#lib/adapters/memory/stores.ts';
 import { type InspectorConfig, loadConfig } from '#lib/config.ts';
 import { NodeCache, type NodeCacheOptions } from '#lib/node/node-cache.ts';
+import { NodeInfo } from '#lib/node/node-info.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import { noMetrics } from '#lib/ports/metrics.ts';
@@ -140,4 +142,22 @@ export function overrideStore<T extends object>(store: T, overrides: Partial<T>)
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * A NodeInfo on fresh in-memory stores whose Ironic calls go to `ironic`: what processing hooks and
+ * introspection rules are handed (they only use its Ironic operations).
+ */
+export function ironicNodeInfo(uuid: string, ironic: IronicApi, logger: Logger): NodeInfo {
+  const stores = memoryStores();
+  return new NodeInfo(
+    {
+      nodes: stores.nodes,
+      lease: { leases: stores.leases, leaseMs: 60_000, lockWaitMs: 0 },
+      ironic: { client: ironic, retryDelayMs: 1 },
+      now: () => new Date(),
+      logger,
+    },
+    { uuid },
+  );
 }

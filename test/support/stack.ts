@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { RuntimeOptions } from '#lib/runtime.ts';
-import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../scripts/local-stack.ts';
 import { sampleCallback } from '../../scripts/sample-callback.ts';
 import { FakeIronic } from './fake-ironic.ts';
 import { RecordingLogger, TestClock } from './fixture.ts';
@@ -36,6 +36,8 @@ export async function startTestStack(
     port?: number;
     /** `memory` (default) or `local-services` (DynamoDB Local and s3rver from the global setup). */
     stores?: 'memory' | 'local-services';
+    /** Where introspection events go (default: nowhere; 'stack': the local stack's own sink). */
+    events?: LocalStackOptions['events'] | 'stack';
   } = {},
 ): Promise<TestStack> {
   const logger = new RecordingLogger();
@@ -45,6 +47,7 @@ export async function startTestStack(
     port: options.port ?? 0,
     cleanUpPeriodSeconds: 0,
     stores: onServices ? 'local-services' : 'memory',
+    ...(options.events === 'stack' ? {} : { events: options.events ?? false }),
     env: {
       ...(onServices
         ? {

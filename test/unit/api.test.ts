@@ -101,6 +101,7 @@ describe('versions and routing', () => {
         resources: [
           { links: [{ href: `${stack.url}/v1/continue`, rel: 'self' }], name: 'continue' },
           { links: [{ href: `${stack.url}/v1/introspection`, rel: 'self' }], name: 'introspection' },
+          { links: [{ href: `${stack.url}/v1/rules`, rel: 'self' }], name: 'rules' },
         ],
       });
     }

@@ -108,7 +108,7 @@ describe('resources', () => {
   });
 
   it('the worker queue: encrypted, TLS only, a dead-letter queue after 5 receives', () => {
-    t.resourceCountIs('AWS::SQS::Queue', 2);
+    t.resourceCountIs('AWS::SQS::Queue', 3); // + the events pipe's dead letters (infra-events.test.ts)
     t.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 540,
@@ -136,7 +136,8 @@ describe('resources', () => {
       expect(f.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
     }
     t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    expect(Object.keys(t.findResources('AWS::Logs::LogGroup'))).toHaveLength(4); // 3 functions + API access log
+    // 3 functions + API access log + the events pipe's log
+    expect(Object.keys(t.findResources('AWS::Logs::LogGroup'))).toHaveLength(5);
   });
 
   it('the API: HTTP API, throttled, with JSON access logs', () => {
@@ -160,8 +161,8 @@ describe('resources', () => {
     custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
   });
 
-  it('alarms: dead letters, API 5xx, and errors and throttles of every function', () => {
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 3 * 2);
+  it('alarms: dead letters (worker, events), API 5xx, and errors and throttles of every function', () => {
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 3 + 3 * 2);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
@@ -449,8 +450,9 @@ describe('cdk-nag and bundling', () => {
         .filter((a) => a.rule.startsWith('Annotation::AwsSolutions-'))
         .map((a) => ({ ...a, rule: a.rule.replace(/^Annotation::/, '') })),
     );
-    // How many there are in each mode: an acknowledgement added or gone shows here.
-    expect(ours.map((a) => a.length)).toEqual([23, 18]);
+    // How many there are in each mode: an acknowledgement added or gone shows here (one of them:
+    // the events pipe's dead-letter queue, SQS3).
+    expect(ours.map((a) => a.length)).toEqual([24, 19]);
     const all = ours.flat();
     // Every rule the stack acknowledges, so a silently vanished acknowledgement (or this reader
     // finding none) fails too.

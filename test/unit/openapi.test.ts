@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { matchOperation, operations } from '#lib/http/api-description.ts';
-import { openApiDocument } from '#lib/http/openapi.ts';
+import { operations } from '#lib/http/api-description.ts';
+import { matchOperation, openApiDocument } from '#lib/http/openapi.ts';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
 import {
   type AnswerToCheck,
@@ -233,6 +233,30 @@ describe('every operation answers as documented', () => {
     ).toBe(404);
     await stack.idle();
 
+    const rule = {
+      uuid: '7459bf7c-9ff9-43a8-ba9f-48542ecda66c',
+      description: 'openapi rule',
+      conditions: [{ op: 'ge', field: 'memory_mb', value: 1024 }],
+      actions: [{ action: 'set-capability', name: 'big', value: 'true' }],
+    };
+    expect((await stack.call('POST', '/v1/rules', { body: rule })).status).toBe(201);
+    expect(
+      (
+        await stack.call('POST', '/v1/rules', {
+          body: { ...rule, uuid: undefined },
+          headers: { 'X-OpenStack-Ironic-Inspector-API-Version': '1.0' },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await stack.call('POST', '/v1/rules', { body: rule })).status).toBe(409);
+    expect((await stack.call('POST', '/v1/rules', { body: { actions: [] } })).status).toBe(400);
+    expect((await stack.call('GET', '/v1/rules')).status).toBe(200);
+    expect((await stack.call('GET', `/v1/rules/${rule.uuid}`)).status).toBe(200);
+    expect((await stack.call('DELETE', `/v1/rules/${rule.uuid}`)).status).toBe(204);
+    expect((await stack.call('GET', `/v1/rules/${rule.uuid}`)).status).toBe(404);
+    expect((await stack.call('DELETE', `/v1/rules/${rule.uuid}`)).status).toBe(404);
+    expect((await stack.call('DELETE', '/v1/rules')).status).toBe(204);
+
     expect((await stack.call('GET', '/openapi.json')).status).toBe(200);
     expect((await stack.call('GET', '/dashboard')).status).toBe(200);
     expect((await stack.call('GET', '/dashboard/app.js')).status).toBe(200);
@@ -241,6 +265,12 @@ describe('every operation answers as documented', () => {
       200,
     );
     expect((await stack.call('GET', '/dashboard/api/nodes')).status).toBe(400);
+    const filter = await stack.call('GET', '/v1/pxe-filter');
+    expect(filter.status).toBe(200);
+    const etag = filter.headers.get('etag') ?? '';
+    expect((await stack.call('GET', '/v1/pxe-filter', { headers: { 'If-None-Match': etag } })).status).toBe(
+      304,
+    );
 
     // Wrong methods and unknown paths: the router's errors, in the inspector's format.
     expect((await stack.call('DELETE', '/v1/introspection')).status).toBe(405);

@@ -21,7 +21,11 @@ function settingNames(): string[] {
 /** Every test file under test/ (but this one and the configuration's own parsing tests). */
 function testFiles(): Array<{ path: string; text: string }> {
   return ['unit', 'contract', 'integration', 'ironic', 'support']
-    .flatMap((dir) => readdirSync(join(root, 'test', dir)).map((f) => `test/${dir}/${f}`))
+    .flatMap((dir) =>
+      readdirSync(join(root, 'test', dir), { recursive: true, encoding: 'utf8' }).map(
+        (f) => `test/${dir}/${f}`,
+      ),
+    )
     .filter(
       (p) => p.endsWith('.ts') && !p.endsWith('/settings-config.test.ts') && !p.endsWith('/config.test.ts'),
     )
@@ -31,7 +35,7 @@ function testFiles(): Array<{ path: string; text: string }> {
 describe('every setting', () => {
   it('is set by a test other than the configuration tests', () => {
     const names = settingNames();
-    expect(names).toHaveLength(35);
+    expect(names).toHaveLength(39);
     const files = testFiles();
     // Set as an environment entry (`NAME: '…'`, `NAME=…`), not merely named in a title.
     const unset = names.filter(
@@ -57,7 +61,11 @@ describe('values read into the configuration', () => {
       API_MAX_LIMIT: '50',
       DEBUG: 'true',
       MAX_BODY_BYTES: '2048',
-      PROCESSING_HOOKS: 'scheduler, ramdisk_error',
+      PROCESSING_HOOKS: 'scheduler, ramdisk_error, lldp_basic',
+      EXTRA_HARDWARE_STRICT: 'true',
+      PHYSNET_CIDR_MAP: '10.10.10.0/24:physnet_a, 2001:db8::/64:physnet_b',
+      ACCELERATORS_KNOWN_DEVICES:
+        '{"pci_devices": [{"vendor_id": "1002", "device_id": "0c34", "type": "GPU"}]}',
       ADD_PORTS: 'all',
       KEEP_PORTS: 'added',
       OVERWRITE_EXISTING: 'false',
@@ -71,6 +79,7 @@ describe('values read into the configuration', () => {
       PCI_DEVICES_ALIASES: '[{"vendor_id": "8086", "product_id": "1572", "name": "x710"}]',
       WORKER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
       S3_ENDPOINT: 'http://127.0.0.1:4569',
+      EVENTS_URL: 'http://127.0.0.1:8088/events',
       AWS_REGION: 'eu-west-1',
     });
     expect(config).toMatchObject({
@@ -90,9 +99,10 @@ describe('values read into the configuration', () => {
       maxBodyBytes: 2048,
       workerQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
       s3Endpoint: 'http://127.0.0.1:4569',
+      eventsUrl: 'http://127.0.0.1:8088/events',
       region: 'eu-west-1',
       processing: {
-        hooks: ['scheduler', 'ramdisk_error'],
+        hooks: ['scheduler', 'ramdisk_error', 'lldp_basic'],
         addPorts: 'all',
         keepPorts: 'added',
         overwriteExisting: false,
@@ -105,12 +115,19 @@ describe('values read into the configuration', () => {
         cpuFlags: { lm: 'cpu_64bit' },
         pciAliases: [{ vendor_id: '8086', product_id: '1572', name: 'x710' }],
         updatePxeEnabled: false,
+        extraHardwareStrict: true,
+        physnetCidrMap: [
+          expect.objectContaining({ cidr: '10.10.10.0/24', physnet: 'physnet_a' }),
+          expect.objectContaining({ cidr: '2001:db8::/64', physnet: 'physnet_b' }),
+        ],
+        knownAccelerators: [{ vendor_id: '1002', device_id: '0c34', type: 'GPU' }],
       },
     });
   });
 
   it.each([
     ['IRONIC_URL', 'ironic'],
+    ['EVENTS_URL', 'not a url'],
     ['IRONIC_AUTH_TYPE', 'token'],
     ['IRONIC_TIMEOUT_SECONDS', '0'],
     ['UPDATE_PXE_ENABLED', 'yes'],
@@ -120,7 +137,12 @@ describe('values read into the configuration', () => {
     ['API_MAX_LIMIT', '0'],
     ['DEBUG', 'on'],
     ['MAX_BODY_BYTES', '100'],
-    ['PROCESSING_HOOKS', 'scheduler,extra_hardware'],
+    ['PROCESSING_HOOKS', 'scheduler,no_such_hook'],
+    ['EXTRA_HARDWARE_STRICT', 'yes'],
+    ['PHYSNET_CIDR_MAP', '10.10.10.0/24'],
+    ['PHYSNET_CIDR_MAP', '10.10.10.1/24:physnet_a'],
+    ['ACCELERATORS_KNOWN_DEVICES', '{"pci_devices": [{"vendor_id": "10de"}]}'],
+    ['ACCELERATORS_KNOWN_DEVICES', 'pci_devices: []'],
     ['ADD_PORTS', 'some'],
     ['KEEP_PORTS', 'none'],
     ['OVERWRITE_EXISTING', 'no'],

@@ -19,6 +19,7 @@ import {
 } from '#lib/adapters/dynamodb/items.ts';
 import type { NodeCacheTableClient, TransactItem } from '#lib/adapters/dynamodb/table-client.ts';
 import { NodeStateRaceCondition } from '#lib/domain/errors.ts';
+import { TRANSITION_ATTRIBUTE } from '#lib/events/state-changed.ts';
 import { type LookupAttributeRow, MAX_CHILD_ITEMS_PER_NODE } from '#lib/ports/node-store.ts';
 
 /** How often a finish/replace/delete re-reads the children after a concurrent child write moved the count. */
@@ -80,7 +81,8 @@ export class NodeChildItems {
       Update: {
         TableName: this.#table.name,
         Key: recordKey(uuid),
-        UpdateExpression: 'SET child_count = if_not_exists(child_count, :zero) + :adding',
+        // Not a state change: the record version this makes must not reach the events (stream filter).
+        UpdateExpression: 'SET child_count = if_not_exists(child_count, :zero) + :adding REMOVE #transition',
         // Prevents attaching children to a record this writer no longer knows (re-created by a new
         // start, or finished by someone else), and a node outgrowing one transaction's item limit.
         ConditionExpression:
@@ -91,6 +93,7 @@ export class NodeChildItems {
           ':adding': adding,
           ':room': MAX_CHILD_ITEMS_PER_NODE - adding,
         },
+        ExpressionAttributeNames: { '#transition': TRANSITION_ATTRIBUTE },
       },
     };
   }

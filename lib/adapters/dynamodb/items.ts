@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { STATES } from '#lib/domain/state-machine.ts';
 import { fromStoredTimestamp, toStoredTimestamp } from '#lib/domain/timestamps.ts';
+import { storedTransition, TRANSITION_ATTRIBUTE } from '#lib/events/state-changed.ts';
 import {
   type LookupAttributeRow,
   listOrderKey,
@@ -78,6 +79,9 @@ export function recordItem(record: NodeRecord): Item {
     ...(record.error === null ? {} : { error: record.error }),
     manage_boot: record.manageBoot,
     list_key: listOrderKey(record),
+    ...(record.transition === undefined
+      ? {}
+      : { [TRANSITION_ATTRIBUTE]: storedTransition(record.transition) }),
   };
 }
 
@@ -90,12 +94,13 @@ export interface RecordUpdate {
 
 /**
  * SET/REMOVE clauses for `changes` plus the new version (and `extraSet` clauses); `list_key` follows
- * `started_at`, so the listing index stays in step with the record.
+ * `started_at`, so the listing index stays in step with the record; `transition` is set by a state
+ * change and removed by every other write.
  *
  * @example
  * ```ts
  * recordUpdate(uuid, { state: 'error', finishedAt: null }, 'v2').expression;
- * // 'SET version_id = :version, #state = :state REMOVE #finished_at'
+ * // 'SET version_id = :version, #state = :state REMOVE #finished_at, #transition'
  * ```
  */
 export function recordUpdate(
@@ -123,6 +128,14 @@ export function recordUpdate(
   if (changes.startedAt !== undefined) {
     field('started_at', stored(changes.startedAt));
     field('list_key', listOrderKey({ startedAt: changes.startedAt, uuid }));
+  }
+  // A state change stores itself for the table's stream; any other write drops the previous one, so
+  // the stream (filtered on it) carries each state change exactly once.
+  names['#transition'] = TRANSITION_ATTRIBUTE;
+  if (changes.transition === undefined) remove.push('#transition');
+  else {
+    set.push('#transition = :transition');
+    values[':transition'] = storedTransition(changes.transition);
   }
   const expression = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
   return { expression, names, values };

@@ -1,5 +1,6 @@
 /**
- * The storage ports on one DynamoDB table: node records and their children, leases and power slots.
+ * The storage ports on one DynamoDB table: node records and their children, leases, power slots and
+ * introspection rules.
  * (Introspection data lives in S3: `lib/adapters/s3/`.)
  *
  * @example
@@ -15,6 +16,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbLeaseStore } from '#lib/adapters/dynamodb/lease-store.ts';
 import { DynamoDbNodeStore } from '#lib/adapters/dynamodb/node-store.ts';
 import { DynamoDbPowerSlots } from '#lib/adapters/dynamodb/power-slots.ts';
+import { DynamoDbRuleStore } from '#lib/adapters/dynamodb/rule-store.ts';
 import {
   NodeCacheTableClient,
   type NodeCacheTableClientOptions,
@@ -38,12 +40,12 @@ export function dynamoDbDocumentClient(client: DynamoDBClient): DynamoDBDocument
 export type DynamoDbStoresOptions = NodeCacheTableClientOptions;
 
 /**
- * The node store, lease store and power slots on the node cache table (all three share one table
- * client).
+ * The node store, lease store, power slots (sharing one table client) and the rule store on the node
+ * cache table.
  *
  * @example
  * ```ts
- * const { nodes, leases, powerSlots } = dynamoDbStores({ documentClient, tableName: 'node-cache' });
+ * const { nodes, leases, powerSlots, rules } = dynamoDbStores({ documentClient, tableName: 'node-cache' });
  * ```
  */
 export function dynamoDbStores(options: DynamoDbStoresOptions): Omit<Stores, 'introspectionData'> {
@@ -52,5 +54,6 @@ export function dynamoDbStores(options: DynamoDbStoresOptions): Omit<Stores, 'in
     nodes: new DynamoDbNodeStore({ table }),
     leases: new DynamoDbLeaseStore({ table }),
     powerSlots: new DynamoDbPowerSlots({ table }),
+    rules: new DynamoDbRuleStore(options.documentClient, options.tableName),
   };
 }

@@ -7,11 +7,13 @@
  *
  * | item | pk | sk | attributes |
  * |---|---|---|---|
- * | node record | `NODE#<uuid>` | `RECORD` | uuid, state, version_id, started_at, finished_at, error, manage_boot, list_key, child_count |
+ * | node record | `NODE#<uuid>` | `RECORD` | uuid, state, version_id, started_at, finished_at, error, manage_boot, list_key, child_count, transition |
  * | lookup attribute | `NODE#<uuid>` | `ATTR#<row id>` | node_uuid, attr_name, attr_value |
  * | option | `NODE#<uuid>` | `OPTION#<name>` | option_name, option_value (JSON) |
  * | lease | `NODE#<uuid>` | `LEASE` | owner, expires_at (ms), ttl (s) |
  * | power slots | `THROTTLE` | `POWER` | next_slot (ms) |
+ * | rule, listed | `RULES` | `RULE#<created_at>#<uuid>` | rule_uuid, rule (JSON) (`rule-store.ts`) |
+ * | rule, by UUID | `RULE#<uuid>` | `RULE` | list_sk, rule (JSON) |
  *
  * Indexes:
  * - `nodes-by-state` (state, list_key = `<started_at>#<uuid>`), records only: listing merges the
@@ -19,6 +21,10 @@
  *   states below a `started_at` threshold.
  * - `lookup-attributes` (attr_name, attr_value), lookup attribute rows only: `find_node` queries one
  *   key per supplied value; `active_macs` reads the `mac` partition.
+ *
+ * `transition` (a map, `lib/events/state-changed.ts`) is on a record version only when the write that
+ * made it changed the state; every other write of the record removes it, so the table's stream
+ * (filtered on it, docs/events.md) carries each state change once.
  *
  * `child_count` on the record counts its lookup attributes and options; every write that adds a child
  * moves it in the same transaction, so a replacement or a finish conditioned on it cannot miss a
@@ -45,6 +51,8 @@ export const NODE_CACHE_TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',
   timeToLiveAttribute: 'ttl',
+  /** The stream the introspection events come from (the record's new image carries the change). */
+  streamViewType: 'NEW_IMAGE',
   indexes: [
     { name: NODES_BY_STATE_INDEX, partitionKey: 'state', sortKey: 'list_key', projection: 'ALL' },
     {
@@ -76,6 +84,7 @@ export async function createNodeCacheTable(client: DynamoDBClient, tableName: st
   const input: CreateTableCommandInput = {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
+    StreamSpecification: { StreamEnabled: true, StreamViewType: s.streamViewType },
     AttributeDefinitions: [...attributeNames].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     KeySchema: [
       { AttributeName: s.partitionKey, KeyType: 'HASH' },

@@ -62,7 +62,13 @@ const TOKEN_MARGIN_MS = 60_000;
 /** Keystone v3 password authentication with a cached token. */
 export function keystoneAuth(
   credentials: KeystoneCredentials,
-  options: { fetch?: typeof fetch; now?: () => number; timeoutMs?: number } = {},
+  options: {
+    fetch?: typeof fetch;
+    now?: () => number;
+    timeoutMs?: number;
+    /** Whose credentials these are, for messages (default: Ironic's). */
+    owner?: string;
+  } = {},
 ): IronicAuth {
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
@@ -105,7 +111,9 @@ export function keystoneAuth(
     }
     const token = response.headers.get('x-subject-token');
     if (response.status !== 201 || token === null) {
-      throw new IronicAuthError(`Keystone refused the Ironic credentials (${response.status} from ${url})`);
+      throw new IronicAuthError(
+        `Keystone refused the ${options.owner ?? 'Ironic'} credentials (${response.status} from ${url})`,
+      );
     }
     const body = tokenResponse.safeParse(await response.json().catch(() => undefined));
     const expiresAtMs = body.success ? Date.parse(body.data.token.expires_at) : Number.NaN;

@@ -231,11 +231,16 @@ export class IronicClient implements IronicApi {
     });
   }
 
-  async listPorts(filter: { node?: string; address?: string; pageSize?: number }): Promise<IronicPort[]> {
+  async listPorts(filter: {
+    node?: string;
+    address?: string;
+    pageSize?: number;
+    fields?: readonly string[];
+  }): Promise<IronicPort[]> {
     return this.#allPages('/v1/ports', portList, (page) => page.ports, {
       node: filter.node,
       address: filter.address,
-      detail: 'true',
+      ...(filter.fields ? { fields: withUuid(['address', ...filter.fields]) } : { detail: 'true' }),
       limit: filter.pageSize?.toString(),
     });
   }

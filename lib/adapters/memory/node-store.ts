@@ -5,6 +5,11 @@
  * {@link MAX_CHILD_ITEMS_PER_NODE} lookup attributes and options (the same error when a write would
  * pass it), replace and finish are atomic, and the listing orders by the same byte-wise key.
  *
+ * State changes are kept as the DynamoDB store keeps them (`transition` on the record version that a
+ * state-changing write made, dropped by every other write) and handed, after the write and never
+ * inside it, to the listeners of {@link MemoryNodeStore.onStateChange}: the in-memory stand-in for the
+ * table's stream.
+ *
  * Every method runs to completion without awaiting, so each one is as atomic as DynamoDB's single
  * transaction; records are copied in and out, so a caller can never change stored state by mutation.
  *
@@ -26,7 +31,11 @@ import {
   type NodeRecord,
   type NodeRecordChanges,
   type NodeStore,
+  type StateTransition,
 } from '#lib/ports/node-store.ts';
+
+/** Called with each state change, after the write that made it. */
+export type StateChangeListener = (uuid: string, transition: StateTransition) => void;
 
 /** Everything stored for one node: its record and its children. */
 interface NodeEntry {
@@ -45,9 +54,11 @@ function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** A copy of the record, without the transition (never read back, as in DynamoDB). */
 function copyRecord(record: NodeRecord): NodeRecord {
+  const { transition: _stored, ...rest } = record;
   return {
-    ...record,
+    ...rest,
     startedAt: record.startedAt === null ? null : new Date(record.startedAt),
     finishedAt: record.finishedAt === null ? null : new Date(record.finishedAt),
   };
@@ -62,12 +73,31 @@ function applyChanges(record: NodeRecord, changes: NodeRecordChanges, newVersion
     ...(changes.error === undefined ? {} : { error: changes.error }),
     ...(changes.startedAt === undefined ? {} : { startedAt: changes.startedAt }),
     ...(changes.finishedAt === undefined ? {} : { finishedAt: changes.finishedAt }),
+    // Set by a state change, dropped by any other write.
+    ...(changes.transition === undefined ? { transition: undefined } : { transition: changes.transition }),
   };
 }
 
 /** In-memory implementation of {@link NodeStore}. */
 export class MemoryNodeStore implements NodeStore {
   readonly #nodes = new Map<string, NodeEntry>();
+  readonly #listeners = new Set<StateChangeListener>();
+
+  /** Listen to state changes (as a stream reader would); returns the function that stops it. */
+  onStateChange(listener: StateChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Hand the record's state change (if its write made one) to the listeners, after the write. */
+  #published(record: NodeRecord): void {
+    const { transition } = record;
+    if (transition === undefined || this.#listeners.size === 0) return;
+    const listeners = [...this.#listeners];
+    setImmediate(() => {
+      for (const listener of listeners) listener(record.uuid, transition);
+    });
+  }
 
   async getNode(uuid: string): Promise<NodeRecord | undefined> {
     const entry = this.#nodes.get(uuid);
@@ -94,11 +124,13 @@ export class MemoryNodeStore implements NodeStore {
     // The same race the DynamoDB condition prevents: a replacement lands only on the version the caller
     // saw (or only where there is no record, when it saw none).
     if ((current?.record.versionId ?? null) !== expectedVersionId) throw new NodeStateRaceCondition();
+    const stored = { ...copyRecord(record), transition: record.transition };
     this.#nodes.set(record.uuid, {
-      record: copyRecord(record),
+      record: stored,
       attributes: new Map(attributes.map((row) => [row.rowId, { ...row }])),
       options: new Map(),
     });
+    this.#published(stored);
   }
 
   async updateNode(
@@ -110,6 +142,7 @@ export class MemoryNodeStore implements NodeStore {
     const entry = this.#nodes.get(uuid);
     if (entry !== undefined && entry.record.versionId === expectedVersionId) {
       entry.record = applyChanges(entry.record, changes, newVersionId);
+      this.#published(entry.record);
       return;
     }
     // Already at the new version: the DynamoDB store takes that as a retried write whose first attempt
@@ -126,6 +159,7 @@ export class MemoryNodeStore implements NodeStore {
   ): Promise<void> {
     const entry = this.#current(uuid, expectedVersionId);
     entry.record = applyChanges(entry.record, changes, newVersionId);
+    this.#published(entry.record);
     entry.attributes.clear();
     entry.options.clear();
   }
@@ -227,6 +261,8 @@ export class MemoryNodeStore implements NodeStore {
     if (entry.attributes.size + entry.options.size + adding > MAX_CHILD_ITEMS_PER_NODE) {
       throw new NodeStateRaceCondition();
     }
+    // A child write moves the record (its child count, in DynamoDB) but changes no state.
+    entry.record = { ...entry.record, transition: undefined };
     return entry;
   }
 

@@ -12,6 +12,7 @@ import { MemoryIntrospectionDataStore } from '#lib/adapters/memory/introspection
 import { MemoryLeaseStore } from '#lib/adapters/memory/lease-store.ts';
 import { MemoryNodeStore } from '#lib/adapters/memory/node-store.ts';
 import { MemoryPowerSlots } from '#lib/adapters/memory/power-slots.ts';
+import { MemoryRuleStore } from '#lib/adapters/memory/rule-store.ts';
 import type { Stores } from '#lib/ports/stores.ts';
 
 /** A new, empty set of in-memory stores. */
@@ -21,5 +22,6 @@ export function memoryStores(): Stores {
     leases: new MemoryLeaseStore(),
     powerSlots: new MemoryPowerSlots(),
     introspectionData: new MemoryIntrospectionDataStore(),
+    rules: new MemoryRuleStore(),
   };
 }
