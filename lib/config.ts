@@ -143,8 +143,8 @@ const settings = {
     credentials: setting('IRONIC_CREDENTIALS', z.string().optional()),
     /** Secrets Manager secret holding the credentials document (AWS). */
     credentialsSecretId: setting('IRONIC_CREDENTIALS_SECRET_ID', z.string().optional()),
-    /** Timeout of one Ironic request. */
-    timeoutSeconds: setting('IRONIC_TIMEOUT_SECONDS', integer(10, 1, 900)),
+    /** Timeout of one Ironic request; at most 25 s, so that one always ends within the API's 30 s. */
+    timeoutSeconds: setting('IRONIC_TIMEOUT_SECONDS', integer(10, 1, 25)),
   },
   /** `[DEFAULT]ipmi_address_fields`. */
   ipmiAddressFields: setting(

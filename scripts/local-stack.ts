@@ -13,6 +13,9 @@
  *   stream (or the in-memory store's changes): one line each on stdout, or each POSTed as JSON to
  *   `EVENTS_URL`.
  *
+ * The port is taken first, so a port in use ({@link PortTaken}) fails before anything is started; a
+ * failure later stops what was started before it is thrown.
+ *
  * @example
  * ```ts
  * const stack = await startLocalStack({ port: 5050, dataDir: '.data/local' });
@@ -21,7 +24,7 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
   APIGatewayProxyEventV2,
@@ -32,6 +35,26 @@ import type {
 import { startLocalAuthorizer } from './local-authorizer.ts';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
 import { registerTextImports } from './text-imports.ts';
+
+/** The local stack's port is in use; the message says which setting changes it. */
+export class PortTaken extends Error {
+  constructor(port: number) {
+    super(
+      `Port ${port} on 127.0.0.1 is already in use (another \`npm start\`?). Stop what holds it, or set PORT to another port: PORT=${port + 1} npm start`,
+    );
+    this.name = 'PortTaken';
+  }
+}
+
+/** Listen on 127.0.0.1:`port`, or fail with {@link PortTaken}. */
+async function listen(server: Server, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new PortTaken(port) : err),
+    );
+    server.listen(port, '127.0.0.1', resolve);
+  });
+}
 
 // The api imports the dashboard's files as text, as its esbuild bundle does (tsx needs the hook).
 registerTextImports();
@@ -164,21 +187,74 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       'API_AUTH_STRATEGY=iam cannot be honoured by the local stack: SigV4 signatures are checked by API Gateway in AWS, and the local stack has nothing to check them with. Use noauth, http_basic or keystone locally.',
     );
   }
-  const inMemory = options.stores === 'memory';
-  let services: LocalServices | undefined;
-  if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
-    services = await startLocalServices({
-      buckets: [baseConfig.introspectionDataBucket],
-      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    });
-  }
-  const config = loadConfig({
-    ...env,
-    DYNAMODB_ENDPOINT: baseConfig.dynamoDbEndpoint ?? services?.dynamoDbEndpoint,
-    S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
-    WORKER_QUEUE_URL: '',
-  });
 
+  // The port before anything else: taken, nothing has been started that would need stopping. Requests
+  // wait for the handlers until the stack is up.
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let waiting: Array<() => void> = [];
+  const server = createServer((req, res) => {
+    if (handle !== undefined) handle(req, res);
+    else waiting.push(() => handle?.(req, res));
+  });
+  await listen(server, options.port ?? Number(env.PORT ?? 5050));
+  // Once stopping, every answer closes its connection: a client polling on a kept-alive connection
+  // (the PXE filter agent) would otherwise keep the server from ever finishing its close. A failed
+  // start closes every connection at once (requests waiting for the handlers get no answer).
+  let stopping = false;
+  const closeServer = async (force = false) => {
+    stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (force) server.closeAllConnections();
+    else server.closeIdleConnections();
+    await closed;
+  };
+
+  let services: LocalServices | undefined;
+  try {
+    const inMemory = options.stores === 'memory';
+    if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
+      services = await startLocalServices({
+        buckets: [baseConfig.introspectionDataBucket],
+        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      });
+    }
+    const config = loadConfig({
+      ...env,
+      DYNAMODB_ENDPOINT: baseConfig.dynamoDbEndpoint ?? services?.dynamoDbEndpoint,
+      S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
+      WORKER_QUEUE_URL: '',
+    });
+    const stack = await startHandlers(
+      server,
+      config,
+      inMemory,
+      services,
+      options,
+      closeServer,
+      () => stopping,
+    );
+    handle = stack.handle;
+    for (const request of waiting) request();
+    waiting = [];
+    return stack.stack;
+  } catch (err) {
+    await closeServer(true);
+    await services?.stop();
+    throw err;
+  }
+}
+
+/** The runtime, the handlers and the clean-up timer behind the listening `server`. */
+async function startHandlers(
+  server: Server,
+  config: import('#lib/config.ts').InspectorConfig,
+  inMemory: boolean,
+  services: LocalServices | undefined,
+  options: LocalStackOptions,
+  closeServer: () => Promise<void>,
+  isStopping: () => boolean,
+): Promise<{ stack: LocalStack; handle: (req: IncomingMessage, res: ServerResponse) => void }> {
+  const env = { ...process.env, ...options.env };
   const { createRuntime } = await import('#lib/runtime.ts');
   const { createApiHandler } = await import('../functions/api.ts');
   const { createWorkerHandler } = await import('../functions/worker.ts');
@@ -269,10 +345,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return api.handler(event, lambdaContext('api'));
   }
 
-  // Once stopping, every answer closes its connection: a client polling on a kept-alive connection
-  // (the PXE filter agent) would otherwise keep the server from ever finishing its close.
-  let stopping = false;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const { text, tooLarge } = await readBody(req);
       const response = tooLarge
@@ -282,7 +355,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       res.writeHead(response.statusCode ?? 200, {
         ...response.headers,
         'Content-Length': body.length,
-        ...(stopping ? { Connection: 'close' } : {}),
+        ...(isStopping() ? { Connection: 'close' } : {}),
       });
       res.end(body);
     })().catch((err: unknown) => {
@@ -290,12 +363,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'Internal server error' } }));
     });
-  });
-  const port = options.port ?? Number(env.PORT ?? 5050);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
+  };
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const period = options.cleanUpPeriodSeconds ?? Number(env.CLEAN_UP_PERIOD ?? 60);
@@ -310,7 +378,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }, period * 1000)
       : undefined;
 
-  return {
+  const stack: LocalStack = {
     url,
     runtime: rt,
     idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
@@ -318,10 +386,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanUp: () => cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
-      stopping = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
+      await closeServer();
       await authorizer?.thread.stop();
       await rt.localQueue?.idle();
       await cleaning;
@@ -330,6 +395,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await services?.stop();
     },
   };
+  return { stack, handle };
 }
 
 /**

@@ -9,15 +9,7 @@
  * The API maps any {@link InspectorError} to `{"error": {"message": error.message}}` with
  * `error.httpStatus`; anything else is a 500 "Internal server error".
  *
- * @example
- * ```ts
- * try {
- *   await nodeCache.getNode(uuid);
- * } catch (err) {
- *   if (err instanceof InspectorError) return { statusCode: err.httpStatus, body: err.message };
- *   throw err;
- * }
- * ```
+ * @example `if (err instanceof InspectorError) return errorResponse(err.httpStatus, err.message);`
  */
 import { InspectorError } from '#lib/domain/inspector-error.ts';
 import { pyList, pyType } from '#lib/domain/python-repr.ts';
@@ -162,8 +154,12 @@ export class PreprocessingFailed extends InspectorError {
 
 /** A failure under processing that is not the caller's (Ironic's, or a bug): upstream's 500. */
 export class UnexpectedProcessingError extends InspectorError {
+  /** The class of what failed (`IronicError`, …), without its text. */
+  readonly causeName: string;
+
   constructor(cause: Error) {
     super(`Unexpected exception ${cause.name} during processing: ${cause.message}`, 500);
+    this.causeName = cause.name;
   }
 }
 
@@ -197,6 +193,35 @@ export class NodeNameNotResolvable extends InspectorError {
     super(`Cannot get node ${name}: node names need the Ironic client, and none is configured`, 400);
   }
 }
+
+// ---- limits on what callers send (docs/design.md#input-limits) ----------------------------------
+
+/** A JSON body nested deeper than the API reads (400), refused before it is parsed. */
+export class JsonTooDeep extends InspectorError {
+  constructor(maxDepth: number) {
+    super(`Invalid data: JSON nested deeper than ${maxDepth} levels`, 400);
+  }
+}
+
+/** Neither a UUID nor a name Ironic accepts: Ironic's own 400 text (Ironic 21), without asking it. */
+export class InvalidNodeIdentifier extends InspectorError {
+  constructor(nodeId: string) {
+    super(`Cannot get node ${nodeId}: Expected UUID or name for node: ${nodeId}`, 400);
+  }
+}
+
+/** Data whose processed form `GET …/data` could not answer: refused before anything is stored (413). */
+export class ProcessedDataTooLarge extends InspectorError {
+  constructor(bytes: number, maxBytes: number) {
+    super(
+      `Processed data of ${bytes} bytes would be larger than the API can answer (${maxBytes} bytes)`,
+      413,
+    );
+  }
+}
+
+/** An Ironic failure told to an unauthenticated caller (the ramdisk): generic; the detail is logged. */
+export class IronicFailureHidden extends InspectorError {}
 
 // ---- the v1 API's own answers -------------------------------------------------------------------
 

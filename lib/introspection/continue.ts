@@ -17,7 +17,9 @@
 import {
   InspectorError,
   InvalidIntrospectionData,
+  IronicAuthError,
   IronicError,
+  IronicFailureHidden,
   IronicUnavailable,
   PreprocessingFailed,
   TooManyFailedLookups,
@@ -25,6 +27,7 @@ import {
 } from '#lib/domain/errors.ts';
 import { requireIronic } from '#lib/domain/ironic-calls.ts';
 import { assertIntrospectable, isDeployed, provisionState } from '#lib/domain/provision-states.ts';
+import { assertReadableBack } from '#lib/introspection/data-size.ts';
 import { type JobHandler, type JobOf, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
 import { type LookupOptions, lookupNode } from '#lib/introspection/lookup.ts';
 import { triggersFsmErrorTransition } from '#lib/node/fsm-decorators.ts';
@@ -52,6 +55,20 @@ export interface ContinueIntrospectionOptions extends LookupOptions {
   readonly powerOff: boolean;
   /** Failed lookups per source address. */
   readonly lookupLimiter: LookupFailureLimiter;
+  /** The largest document `GET …/data` answers (`MAX_BODY_BYTES`). */
+  readonly maxDataBytes: number;
+}
+
+/** The classes of Ironic's failures (as an UnexpectedProcessingError names its cause). */
+const IRONIC_ERRORS = new Set(['IronicError', 'IronicUnavailable', 'IronicAuthError']);
+
+/** Ironic down, stalling, failing in itself or refusing our credentials: a retry may succeed. */
+function isIronicOutage(err: unknown): boolean {
+  return (
+    err instanceof IronicUnavailable ||
+    err instanceof IronicAuthError ||
+    (err instanceof IronicError && err.ironicStatus >= 500)
+  );
 }
 
 /** Who sent the callback, as the API saw it. */
@@ -69,15 +86,50 @@ export class ContinueIntrospection {
   }
 
   /**
-   * Pre-processing hooks, lookup, then processing on the found node.
+   * Pre-processing hooks, lookup, then processing on the found node. The caller is not
+   * authenticated, so what Ironic said stays in the log (and in the node's `error`): the answer says
+   * only that Ironic failed (docs/design.md#input-limits).
    *
    * @throws InvalidIntrospectionData (400) for a body that is not a JSON object
    * @throws TooManyFailedLookups (429) when the source spent its budget of failed lookups
+   * @throws ProcessedDataTooLarge (413) when the processed data could not be read back, nothing stored
    * @throws PreprocessingFailed (400) with every pre-processing or lookup failure (the node, if
    * found and proven, goes to `error` with them)
-   * @throws UnexpectedProcessingError (500) when Ironic fails under processing
+   * @throws IronicFailureHidden 503 when Ironic is down or stalls before processing (the node stays
+   * `waiting`, nothing stored: the ramdisk's retry can succeed), 500 when Ironic fails under processing
    */
   async process(body: unknown, source: CallbackSource = {}): Promise<{ uuid: string }> {
+    try {
+      return await this.#process(body, source);
+    } catch (err) {
+      throw this.#forCaller(err);
+    }
+  }
+
+  /** An error as the unauthenticated caller may see it; Ironic's own words only in the log. */
+  #forCaller(err: unknown): unknown {
+    const fromIronic =
+      isIronicOutage(err) ||
+      err instanceof IronicError ||
+      (err instanceof UnexpectedProcessingError && IRONIC_ERRORS.has(err.causeName));
+    if (!fromIronic) return err;
+    this.#options.logger.error('Ramdisk callback failed in Ironic', { error: String(err) });
+    if (err instanceof UnexpectedProcessingError) {
+      return new IronicFailureHidden(
+        `Unexpected exception ${err.causeName} during processing; the introspection status holds the details`,
+        500,
+      );
+    }
+    if (isIronicOutage(err))
+      return new IronicFailureHidden('Ironic is not available, please retry later', 503);
+    const status = (err as IronicError).ironicStatus;
+    return new IronicFailureHidden(
+      `Ironic refused a request (HTTP ${status})`,
+      (err as IronicError).httpStatus,
+    );
+  }
+
+  async #process(body: unknown, source: CallbackSource): Promise<{ uuid: string }> {
     InvalidIntrospectionData.assertObject(body);
     const data: IntrospectionDocument = body;
     const { logs: _logs, ...unprocessed } = structuredClone(data);
@@ -93,6 +145,9 @@ export class ContinueIntrospection {
       throw new TooManyFailedLookups(admission.retryAfterSeconds);
     }
     const failures = this.#options.pipeline.preprocess(data);
+    if (failures.length === 0 && this.#options.storeData !== 'none') {
+      assertReadableBack(data, this.#options.maxDataBytes);
+    }
     const match = await lookupNode(this.#options, data, failures);
     if (match !== undefined) await this.#giveBack(admission.attempt);
     const nodeInfo = match?.nodeInfo;
@@ -114,6 +169,15 @@ export class ContinueIntrospection {
       await nodeInfo.releaseLock();
       throw new InspectorError(`Node processing already finished with error: ${nodeInfo.error}`);
     }
+    // Ironic first: while it is down or stalls, nothing is stored and the node stays `waiting`.
+    let node: IronicNode;
+    try {
+      node = await nodeInfo.ironic.node();
+    } catch (err) {
+      if (isIronicOutage(err)) await nodeInfo.releaseLock();
+      else await this.#failQuietly(nodeInfo, (err as Error).message);
+      throw err;
+    }
     if (this.#options.storeData !== 'none') {
       try {
         await this.#options.nodeCache.storeIntrospectionData(nodeInfo.uuid, unprocessed, {
@@ -126,13 +190,6 @@ export class ContinueIntrospection {
         });
       }
     }
-    let node: IronicNode;
-    try {
-      node = await nodeInfo.ironic.node();
-    } catch (err) {
-      await this.#failQuietly(nodeInfo, (err as Error).message);
-      throw err;
-    }
     try {
       return await this.#processNode(nodeInfo, node, data);
     } catch (err) {
@@ -140,7 +197,7 @@ export class ContinueIntrospection {
       // exception", not a 4xx with Ironic's text.
       if (
         err instanceof InspectorError &&
-        !(err instanceof IronicError || err instanceof IronicUnavailable)
+        !(err instanceof IronicError || err instanceof IronicUnavailable || err instanceof IronicAuthError)
       ) {
         await this.#failQuietly(nodeInfo, err.message);
         throw err;

@@ -18,8 +18,15 @@
  * if (match?.proven) … // a reported MAC is one of the node's Ironic ports
  * ```
  */
-import { InspectorError, NodeLockedError, NotFoundInCacheError } from '#lib/domain/errors.ts';
+import {
+  InspectorError,
+  IronicError,
+  IronicUnavailable,
+  NodeLockedError,
+  NotFoundInCacheError,
+} from '#lib/domain/errors.ts';
 import { requireIronic } from '#lib/domain/ironic-calls.ts';
+import { fitsLookupIndex } from '#lib/domain/lookup-attributes.ts';
 import { pyAttributes } from '#lib/domain/python-repr.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
@@ -73,9 +80,11 @@ export function withoutNodeIds(message: string): string {
 /**
  * The node for the callback, locked, or undefined with the reason added to `failures`. With active
  * introspection, a node Ironic knows as deployed is recorded (its other errors reach the caller
- * directly, as upstream); then the not-found hook, if configured.
+ * directly, as upstream); then the not-found hook, if configured. Reported values too long for the
+ * lookup index are left out: no node can hold them (docs/design.md#input-limits).
  *
  * @throws NodeLockedError when the matched node stays locked for the whole wait (409)
+ * @throws IronicUnavailable when Ironic cannot be reached for the hook (the ramdisk may retry)
  */
 export async function lookupNode(
   options: LookupOptions,
@@ -83,8 +92,8 @@ export async function lookupNode(
   failures: string[],
 ): Promise<LookupMatch | undefined> {
   const { nodeCache } = options;
-  const bmc = reportedBmcAddresses(data);
-  const macs = reportedMacs(data);
+  const bmc = reportedBmcAddresses(data).filter(fitsLookupIndex);
+  const macs = reportedMacs(data).filter(fitsLookupIndex);
   const failed = (message: string, detail: string = message) => {
     options.metrics.count('LookupFailures');
     options.logger.warn('Lookup failed', { reason: detail, bmcAddresses: bmc, macs });
@@ -124,7 +133,14 @@ export async function lookupNode(
       // A node enrolled now has no ports yet: nothing to prove against.
       return { nodeInfo: created, proven: !options.requirePortMac };
     } catch (hookError) {
-      failures.push(`Node not found hook failed: ${(hookError as Error).message}`);
+      if (hookError instanceof IronicUnavailable) throw hookError;
+      // Ironic's own text stays in the log: the ramdisk's caller is not authenticated.
+      const reason =
+        hookError instanceof IronicError
+          ? `Ironic refused a request (HTTP ${hookError.ironicStatus})`
+          : (hookError as Error).message;
+      options.logger.error('Node not found hook failed', { error: String(hookError) });
+      failures.push(`Node not found hook failed: ${reason}`);
       return undefined;
     }
   }
