@@ -49,7 +49,7 @@ export interface LocalStack {
   /** Resolves once no worker job is queued or running. */
   idle(): Promise<void>;
   /** Run one clean-up pass now. */
-  cleanUp(): Promise<{ timedOut: string[]; dropped: string[] }>;
+  cleanUp(): Promise<import('#lib/introspection/periodic.ts').PeriodicResult>;
   stop(): Promise<void>;
 }
 

@@ -18,8 +18,10 @@ import { JobRunner } from '#lib/introspection/job-runner.ts';
 import type { JobTable } from '#lib/introspection/jobs.ts';
 import { type NodeSummary, nodeSummaries } from '#lib/introspection/node-summaries.ts';
 import { PeriodicTasks } from '#lib/introspection/periodic.ts';
+import { processJob } from '#lib/introspection/process-job.ts';
 import { IntrospectionReads } from '#lib/introspection/reads.ts';
 import { ReapplyIntrospection, reapplyJob } from '#lib/introspection/reapply.ts';
+import { Recovery } from '#lib/introspection/recovery.ts';
 import { introspectJob, StartIntrospection } from '#lib/introspection/start.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';
@@ -65,6 +67,7 @@ export function createUseCases(options: UseCaseOptions): UseCases {
   const { config, nodeCache, ironic, queue, now, logger, metrics } = options;
   const { processing } = config;
   const retryDelayMs = options.ironicRetryDelayMs ?? 1000;
+  const leaseMs = config.leaseSeconds * 1000;
   const pipeline = new ProcessingPipeline({ ...processing, logger });
   const introspect = {
     ironic,
@@ -76,6 +79,7 @@ export function createUseCases(options: UseCaseOptions): UseCases {
   /** The worker's table: what each job type does. */
   const table: JobTable = {
     introspect: introspectJob(introspect),
+    process: processJob({ ironic, logger, nodeCache, pipeline, storeData: config.storeData }),
     finish: finishJob({ ironic, logger }),
     abort: abortJob({ ironic, logger, retryDelayMs }),
     reapply: reapplyJob({ nodeCache, pipeline, logger, storeData: config.storeData }),
@@ -105,10 +109,22 @@ export function createUseCases(options: UseCaseOptions): UseCases {
       nodeNotFoundHook: processing.nodeNotFoundHook,
       enrollNodeDriver: processing.enrollNodeDriver,
     }),
-    abort: new AbortIntrospection({ nodeCache, jobs }),
+    abort: new AbortIntrospection({ nodeCache, jobs, leaseMs, now }),
     reapply: new ReapplyIntrospection({ nodeCache, jobs, now, logger, storeData: config.storeData }),
     reads: new IntrospectionReads({ nodeCache, storeData: config.storeData }),
-    periodic: new PeriodicTasks({ nodeCache, logger }),
+    periodic: new PeriodicTasks({
+      nodeCache,
+      logger,
+      recovery: new Recovery({
+        nodes: nodeCache.options.nodes,
+        nodeInfo: (uuid) => nodeCache.nodeInfo(uuid),
+        jobs,
+        leaseMs,
+        powerOff: processing.powerOff,
+        now,
+        logger,
+      }),
+    }),
     jobs,
     nodeSummaries: (query) => nodeSummaries({ nodeCache, ironic: requireIronic({ ironic }) }, query),
   };
