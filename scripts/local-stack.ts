@@ -93,7 +93,7 @@ export interface LocalStack {
   /** Resolves once the events of everything written so far are handed on. */
   eventsDrained(): Promise<void>;
   /** Run one clean-up pass now. */
-  cleanUp(): Promise<{ timedOut: string[]; dropped: string[] }>;
+  cleanUp(): Promise<import('#lib/introspection/periodic.ts').PeriodicResult>;
   stop(): Promise<void>;
 }
 

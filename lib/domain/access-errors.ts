@@ -1,6 +1,7 @@
 /**
- * Who may call: the errors of authentication, policy and the ramdisk callback's source checks, with
- * the texts the v1 API answers. Named from `lib/domain/errors.ts` like every other error.
+ * Requests the API turns away before any work: versions, URLs, authentication, policy and the
+ * ramdisk callback's source checks, with the texts the v1 API answers. Named from
+ * `lib/domain/errors.ts` like every other error.
  *
  * @example
  * ```ts
@@ -41,5 +42,43 @@ export class CallbackSourceRefused extends InspectorError {
 export class TooManyFailedLookups extends InspectorError {
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many failed lookups from this address, retry in ${retryAfterSeconds} seconds`, 429);
+  }
+}
+
+/** A version header that is not `X.Y` or `latest` (upstream 11.1.0 answers 500; here 400). */
+export class MalformedApiVersion extends InspectorError {
+  constructor() {
+    super('Malformed API version: expected string in form of X.Y or latest', 400);
+  }
+}
+
+/** A version outside the supported range (406). */
+export class UnsupportedApiVersion extends InspectorError {
+  constructor(requested: string, min: string, max: string) {
+    super(`Unsupported API version ${requested}, supported range is ${min} to ${max}`, 406);
+  }
+}
+
+/** An unknown URL, with werkzeug's text as upstream answers it (404). */
+export class UrlNotFound extends InspectorError {
+  constructor() {
+    super(
+      '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
+      404,
+    );
+  }
+}
+
+/** A known URL with another method, with werkzeug's text (405). */
+export class MethodNotAllowed extends InspectorError {
+  constructor() {
+    super('405 Method Not Allowed: The method is not allowed for the requested URL.', 405);
+  }
+}
+
+/** `GET /<version>` for a version other than v1 (404). */
+export class VersionNotFound extends InspectorError {
+  constructor(version: string) {
+    super(`Version ${version} not found.`, 404);
   }
 }

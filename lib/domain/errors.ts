@@ -2,8 +2,8 @@
  * The inspector's named errors: one class per failure an operator or client can observe, each with the
  * HTTP status the v1 API answers and upstream ironic-inspector's message text.
  *
- * The base class is in `inspector-error.ts`, the access errors (authentication, policy, callback
- * sources) in `access-errors.ts` and the introspection rules' errors in `rule-errors.ts`; all are
+ * The base class is in `inspector-error.ts`, the request errors (versions, URLs, authentication,
+ * policy, callback sources) in `access-errors.ts` and the introspection rules' errors in `rule-errors.ts`; all are
  * exported from here, the one module the code names errors from.
  *
  * The API maps any {@link InspectorError} to `{"error": {"message": error.message}}` with
@@ -224,44 +224,6 @@ export class ProcessedDataTooLarge extends InspectorError {
 export class IronicFailureHidden extends InspectorError {}
 
 // ---- the v1 API's own answers -------------------------------------------------------------------
-
-/** A version header that is not `X.Y` or `latest` (upstream 11.1.0 answers 500; here 400). */
-export class MalformedApiVersion extends InspectorError {
-  constructor() {
-    super('Malformed API version: expected string in form of X.Y or latest', 400);
-  }
-}
-
-/** A version outside the supported range (406). */
-export class UnsupportedApiVersion extends InspectorError {
-  constructor(requested: string, min: string, max: string) {
-    super(`Unsupported API version ${requested}, supported range is ${min} to ${max}`, 406);
-  }
-}
-
-/** An unknown URL, with werkzeug's text as upstream answers it (404). */
-export class UrlNotFound extends InspectorError {
-  constructor() {
-    super(
-      '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
-      404,
-    );
-  }
-}
-
-/** A known URL with another method, with werkzeug's text (405). */
-export class MethodNotAllowed extends InspectorError {
-  constructor() {
-    super('405 Method Not Allowed: The method is not allowed for the requested URL.', 405);
-  }
-}
-
-/** `GET /<version>` for a version other than v1 (404). */
-export class VersionNotFound extends InspectorError {
-  constructor(version: string) {
-    super(`Version ${version} not found.`, 404);
-  }
-}
 
 /** A request or response body larger than API Gateway and Lambda carry: refused, never truncated (413). */
 export class BodyTooLarge extends InspectorError {

@@ -25,16 +25,14 @@ import {
   TooManyFailedLookups,
   UnexpectedProcessingError,
 } from '#lib/domain/errors.ts';
-import { requireIronic } from '#lib/domain/ironic-calls.ts';
-import { assertIntrospectable, isDeployed, provisionState } from '#lib/domain/provision-states.ts';
+import { assertIntrospectable, isDeployed } from '#lib/domain/provision-states.ts';
 import { assertReadableBack } from '#lib/introspection/data-size.ts';
-import { type JobHandler, type JobOf, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
+import { isTransientFailure, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
 import { type LookupOptions, lookupNode } from '#lib/introspection/lookup.ts';
-import { triggersFsmErrorTransition } from '#lib/node/fsm-decorators.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
-import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
+import type { IronicNode } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { LookupFailureLimiter } from '#lib/ports/lookup-failure-limiter.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
@@ -178,11 +176,14 @@ export class ContinueIntrospection {
       else await this.#failQuietly(nodeInfo, (err as Error).message);
       throw err;
     }
+    // Whether processing can be run again from stored data (docs/design.md#recovery).
+    let unprocessedStored = false;
     if (this.#options.storeData !== 'none') {
       try {
         await this.#options.nodeCache.storeIntrospectionData(nodeInfo.uuid, unprocessed, {
           processed: false,
         });
+        unprocessedStored = true;
       } catch (err) {
         this.#options.logger.error('Failed to store unprocessed data', {
           node: nodeInfo.uuid,
@@ -202,32 +203,62 @@ export class ContinueIntrospection {
         await this.#failQuietly(nodeInfo, err.message);
         throw err;
       }
+      // A failure a later try can get past (Ironic unreachable, storage throttled, S3 down) once the
+      // node is processing, with the ramdisk's data stored: the worker processes it again from that
+      // data (docs/design.md#recovery) instead of the introspection failing.
       const unexpected = new UnexpectedProcessingError(err as Error);
+      if (isTransientFailure(err) && unprocessedStored) {
+        if (await this.#resumeLater(nodeInfo, node)) return { uuid: nodeInfo.uuid };
+        // The worker could not take it either: the step stays due on the node, for the clean-up.
+        throw unexpected;
+      }
       await this.#failQuietly(nodeInfo, unexpected.message);
       throw unexpected;
     }
   }
 
-  /** Upstream `_process_node`: strict `process`, hooks, processed data; `_finish` to the worker. */
+  /** What the finish will do about power: off, unless boot is not managed or a deployed node stays on. */
+  #powerOff(nodeInfo: NodeInfo, node: IronicNode): boolean {
+    const keepPowerOn = this.#options.permitActiveIntrospection && isDeployed(node);
+    return keepPowerOn || !nodeInfo.manageBoot ? false : this.#options.powerOff;
+  }
+
+  /**
+   * Upstream `_process_node`: strict `process`, hooks, processed data; `_finish` to the worker. The
+   * node's outbox says which step is due at each point (docs/design.md#recovery): `process` from the
+   * `process` event (the same write) until the processed data is stored, then `finish`. A node found
+   * still `processing` with one of those steps due (an earlier callback was interrupted and its lease
+   * ran out; a live one would hold it) is processed again with this callback's data instead of failing
+   * the strict event.
+   */
   async #processNode(
     nodeInfo: NodeInfo,
     node: IronicNode,
     data: IntrospectionDocument,
   ): Promise<{ uuid: string }> {
-    const { permitActiveIntrospection, storeData, logger } = this.#options;
-    await nodeInfo.fsmEvent('process', { strict: true });
+    const { storeData, logger } = this.#options;
+    const powerOff = this.#powerOff(nodeInfo, node);
+    const due = nodeInfo.dueJob?.type;
+    if ((await nodeInfo.state()) === 'processing' && (due === 'process' || due === 'finish')) {
+      logger.warn('Node is still processing an interrupted callback; processing this one', {
+        node: nodeInfo.uuid,
+      });
+      await nodeInfo.recordProgress({ type: 'process', powerOff });
+    } else {
+      await nodeInfo.fsmEvent('process', { strict: true, due: { type: 'process', powerOff } });
+    }
     assertIntrospectable(node, this.#options);
-    const keepPowerOn = permitActiveIntrospection && isDeployed(node);
     await this.#options.pipeline.updateNode(nodeInfo, data);
     if (storeData !== 'none') await this.#options.nodeCache.storeIntrospectionData(nodeInfo.uuid, data);
     // Upstream's point: after the hooks and the stored data, on the node re-read from Ironic. A `fail`
     // action (or a rule that cannot be evaluated) throws: the node ends in `error`, the callback 400s.
     await applyIntrospectionRules({ rules: this.#options.rules, logger }, nodeInfo, data);
-    const powerOff = keepPowerOn || !nodeInfo.manageBoot ? false : this.#options.powerOff;
+    await nodeInfo.recordProgress({ type: 'finish', powerOff });
     const leaseOwner = await nodeInfo.handOffLock();
     // From here the finish belongs to the worker (or the inline fallback): a failure there is
     // recorded by the job itself, not by this request, and the callback itself succeeded (upstream's
-    // _finish runs in the background too).
+    // _finish runs in the background too). A job lost on the way is re-run by the clean-up from the
+    // node's outbox.
     try {
       await this.#options.jobs.submit({
         type: 'finish',
@@ -237,7 +268,7 @@ export class ContinueIntrospection {
         leaseOwner,
       });
     } catch (err) {
-      logger.error('Finishing the introspection failed; the clean-up times it out if nothing else does', {
+      logger.error('Finishing the introspection failed; the clean-up finishes it from the outbox', {
         node: nodeInfo.uuid,
         error: String(err),
       });
@@ -254,6 +285,34 @@ export class ContinueIntrospection {
     }
   }
 
+  /**
+   * Hand an interrupted processing to the worker's `process` job, holding the lease; true when the
+   * job is on its way (or ran). False when the node is not processing or the hand-over failed: the
+   * lease is then released, and the clean-up's recovery runs the step due.
+   */
+  async #resumeLater(nodeInfo: NodeInfo, node: IronicNode): Promise<boolean> {
+    try {
+      const record = await nodeInfo.reload();
+      if (record?.state !== 'processing') return false;
+      const leaseOwner = await nodeInfo.handOffLock();
+      await this.#options.jobs.submit({
+        type: 'process',
+        uuid: nodeInfo.uuid,
+        startedAt: jobStamp(record.startedAt),
+        powerOff: this.#powerOff(nodeInfo, node),
+        leaseOwner,
+      });
+      return true;
+    } catch (err) {
+      this.#options.logger.error('Could not hand the processing to the worker; the clean-up will', {
+        node: nodeInfo.uuid,
+        error: String(err),
+      });
+      await nodeInfo.releaseLock();
+      return false;
+    }
+  }
+
   /** finished(error) that never hides the failure being reported (an invalid event is only logged). */
   async #failQuietly(nodeInfo: NodeInfo, message: string): Promise<void> {
     try {
@@ -265,39 +324,4 @@ export class ContinueIntrospection {
       });
     }
   }
-}
-
-/**
- * The `finish` job (upstream `_finish`, `triggers_fsm_error_transition`): power off unless not wanted
- * (a node in `enroll` may fail to), then `finish`; a failure moves the node to `error`.
- */
-export function finishJob(options: {
-  readonly ironic: IronicApi | undefined;
-  readonly logger: Logger;
-}): JobHandler<JobOf<'finish'>> {
-  const { logger } = options;
-  const finish = triggersFsmErrorTransition({ logger })(
-    async (nodeInfo: NodeInfo, { powerOff }: { readonly powerOff: boolean }) => {
-      if (powerOff) {
-        try {
-          await requireIronic(options).setPowerState(nodeInfo.uuid, 'power off');
-        } catch (err) {
-          if (provisionState(await nodeInfo.ironic.node()) !== 'enroll') {
-            throw new InspectorError(
-              `Failed to power off node ${nodeInfo.uuid}, check its power management configuration: ${(err as Error).message}`,
-            );
-          }
-          logger.info('Power off failed for a node in enroll; ignoring', { node: nodeInfo.uuid });
-        }
-      }
-      await nodeInfo.finished('finish');
-      logger.info('Introspection finished successfully', { node: nodeInfo.uuid });
-    },
-  );
-  return {
-    dueIn: ['processing'],
-    async run(nodeInfo, job) {
-      await finish(nodeInfo, { powerOff: job.powerOff });
-    },
-  };
 }

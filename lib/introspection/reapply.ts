@@ -20,7 +20,13 @@ import {
 } from '#lib/domain/errors.ts';
 import { nextState } from '#lib/domain/state-machine.ts';
 import { assertReadableBack } from '#lib/introspection/data-size.ts';
-import { type JobHandler, type JobOf, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
+import {
+  isTransientFailure,
+  type JobHandler,
+  type JobOf,
+  type JobSubmitter,
+  jobStamp,
+} from '#lib/introspection/jobs.ts';
 import { triggersFsmErrorTransition } from '#lib/node/fsm-decorators.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
@@ -100,7 +106,8 @@ export class ReapplyIntrospection {
       // started_at restarts; finished_at and error stay as they were (upstream's reapply).
       await nodeInfo.fsmEvent('reapply');
       nodeInfo.startedAt = this.#options.now();
-      await nodeInfo.commit();
+      // The step due from now on, with the new run (a node already `reapplying` had it from before).
+      await nodeInfo.commit({ type: 'reapply' });
     } catch (err) {
       await nodeInfo.releaseLock();
       throw err;
@@ -130,7 +137,7 @@ export function reapplyJob(options: {
   readonly storeData: 's3' | 'none';
 }): JobHandler<JobOf<'reapply'>> {
   const { nodeCache, pipeline, rules, logger } = options;
-  const reprocess = triggersFsmErrorTransition({ logger })(
+  const reprocess = triggersFsmErrorTransition({ logger, retryable: isTransientFailure })(
     async (nodeInfo: NodeInfo, data: IntrospectionDocument) => {
       const failures = pipeline.preprocess(data);
       if (failures.length > 0) {
@@ -156,6 +163,7 @@ export function reapplyJob(options: {
       try {
         data = job.data ?? (await nodeCache.getIntrospectionData(nodeInfo.uuid, { processed: false }));
       } catch (err) {
+        if (isTransientFailure(err)) throw err;
         await nodeInfo.finished('error', `Failed reapply: no unprocessed data (${(err as Error).message})`);
         return;
       }

@@ -94,7 +94,7 @@ describe('the v1 API on DynamoDB Local and s3rver', () => {
     await stack.runtime.nodeCache.addNode(gone, 'finished');
     stack.clock.advance(2 * 3600 * 1000);
     const result = await stack.cleanUp();
-    expect(result).toEqual({ timedOut: [n.node.uuid], dropped: [gone] });
+    expect(result).toEqual({ recovered: [], timedOut: [n.node.uuid], dropped: [gone] });
     expect(await status(n.node.uuid)).toMatchObject({ state: 'error', error: 'Introspection timeout' });
     expect((await stack.call('GET', `/v1/introspection/${gone}`)).status).toBe(404);
   });

@@ -34,14 +34,26 @@ describe('the clean-up function on its schedule', () => {
     await rt.useCases.start.start(node.uuid, { manageBoot: false });
     await rt.localQueue?.idle();
     const event = { 'detail-type': 'Scheduled Event', source: 'aws.events' } as ScheduledEvent;
-    expect(await handler(event, lambdaContext('clean-up'))).toEqual({ timedOut: [], dropped: [] });
+    expect(await handler(event, lambdaContext('clean-up'))).toEqual({
+      recovered: [],
+      timedOut: [],
+      dropped: [],
+    });
     clock.advance(61_000);
-    expect(await handler(event, lambdaContext('clean-up'))).toEqual({ timedOut: [node.uuid], dropped: [] });
+    expect(await handler(event, lambdaContext('clean-up'))).toEqual({
+      recovered: [],
+      timedOut: [node.uuid],
+      dropped: [],
+    });
     const status = await rt.useCases.reads.status(node.uuid);
     expect([await status.state(), status.error]).toEqual(['error', 'Introspection timeout']);
     // Ironic no longer has it: the next pass drops it from the cache.
     ironic.nodes.delete(node.uuid);
-    expect(await handler(event, lambdaContext('clean-up'))).toEqual({ timedOut: [], dropped: [node.uuid] });
+    expect(await handler(event, lambdaContext('clean-up'))).toEqual({
+      recovered: [],
+      timedOut: [],
+      dropped: [node.uuid],
+    });
   });
 });
 

@@ -104,7 +104,7 @@ describe('the clean-up when Ironic fails', () => {
   it('still times out what is due; the sync is logged and left for the next period', async () => {
     await withStack({ INSPECTOR_TIMEOUT: '-1' }, async (stack, ironic) => {
       ironic.failures.set('listNodes', [bmcDown()]);
-      expect(await stack.cleanUp()).toEqual({ timedOut: [], dropped: [] });
+      expect(await stack.cleanUp()).toEqual({ recovered: [], timedOut: [], dropped: [] });
       expect(stack.logger.messages('error')).toContain('Ironic sync failed, will try again next period');
     });
   });
