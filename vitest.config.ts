@@ -2,11 +2,13 @@ import { defineConfig } from 'vitest/config';
 import { textImportsPlugin } from './scripts/text-imports.ts';
 
 /**
- * `npm test`: two projects.
+ * `npm test`: three projects.
  * - `unit` (test/unit): the domain, the API and the infrastructure on in-memory stores; no services.
  * - `integration` (test/contract, test/integration): the stores' contract on both implementations,
  *   and what needs the real stores, on DynamoDB Local and s3rver started once by the global setup
  *   (only when one of these files runs).
+ * - `faults` (test/faults): the fault-injection suite (docs/design.md#recovery): crashes, throttling,
+ *   conflicts, lost and repeated jobs, Ironic down and slow, skewed clocks; prints its tally.
  */
 export default defineConfig({
   plugins: [textImportsPlugin()], // the dashboard's files, imported as text
@@ -39,6 +41,16 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           // Real services answer in milliseconds, but lease and lock tests wait out real leases.
           testTimeout: 60_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
           hookTimeout: 90_000,
         },
       },

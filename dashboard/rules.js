@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Introspection rules: the list and one rule's conditions and actions, when the API has
- * `/v1/rules`; a note when it answers 404 (rules not implemented).
+ * `/v1/rules`; a note when it answers 404 (an API without rules).
  */
 import { ApiError, api } from './api.js';
 import { h } from './format.js';
@@ -79,7 +79,7 @@ export async function rulesView(main, signal) {
         ? h('p', {
             class: 'notice',
             attrs: { id: 'rules-unavailable' },
-            text: 'This API has no introspection rules (GET /v1/rules answers 404): they are not implemented yet.',
+            text: 'This API has no introspection rules (GET /v1/rules answers 404).',
           })
         : h('p', { class: 'notice bad', text: err instanceof Error ? err.message : String(err) }),
     );

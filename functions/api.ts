@@ -15,6 +15,7 @@ import {
   apiRequest,
   apiVersion,
   bodyLimit,
+  callbackSource,
   dispatch,
   errorMapping,
   type LazyRouteContext,
@@ -33,6 +34,7 @@ function apiHandler(config: InspectorConfig, logger: Logger, app: RouteContext |
   return lambdaHandler<APIGatewayProxyEventV2, ApiResponse, ApiContext>(dispatch(app, { appendKeys }), [
     errorMapping({ debug: config.debug, logger }),
     apiRequest({ appendKeys }),
+    callbackSource({ allowed: config.callbackAllowedCidrs, logger }),
     bodyLimit({ maxBytes: config.maxBodyBytes }),
     apiVersion(),
     routing(ROUTES),

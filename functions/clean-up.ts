@@ -1,6 +1,7 @@
 /**
- * The clean-up function, on a schedule (upstream's `clean_up_period`): time out introspections whose
- * ramdisk never called back, then drop cached nodes Ironic no longer has. Two overlapping runs are
+ * The clean-up function, on a schedule (upstream's `clean_up_period`): drive stranded nodes to their
+ * end (docs/design.md#recovery), time out introspections whose ramdisk never called back, then drop
+ * cached nodes Ironic no longer has. Two overlapping runs are
  * safe: nodes are locked without waiting and re-checked under the lock, and deletes are idempotent.
  */
 import type { ScheduledEvent } from 'aws-lambda';
@@ -11,7 +12,9 @@ import { type InspectorRuntime, runtime } from '#lib/runtime.ts';
 /** One clean-up pass. */
 export async function cleanUpPass(rt: InspectorRuntime): Promise<PeriodicResult> {
   const result = await rt.useCases.periodic.run();
-  if (result.timedOut.length > 0 || result.dropped.length > 0) rt.logger.info('Clean-up pass', { ...result });
+  if (result.recovered.length > 0 || result.timedOut.length > 0 || result.dropped.length > 0) {
+    rt.logger.info('Clean-up pass', { ...result });
+  }
   return result;
 }
 

@@ -3,7 +3,8 @@
  * (`-c key=value` or `cdk.json`), so a deploy needs no code change:
  *
  * `ironicUrl` (required to deploy), `auth` (`iam` | `keystone` | `http_basic` | `noauth`),
- * `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
+ * `callbackAllowedCidrs` (required: comma-separated CIDRs, or `open`), `authorizerCacheTtlSeconds`,
+ * `lookupFailureAlarmThreshold`, `lookupRequirePortMac` (`false`: upstream's lookup; synth warns), `keystoneAuthUrl`, `ironicAuthType`, `ironicCredentialsSecretArn`, `deletionProtection`
  * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `workerConcurrency`, `vpcId` with `subnetIds`
  * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`,
  * `errorEmail` (mail introspections that end in error, from the event bus), `processingHooks` and
@@ -38,10 +39,25 @@ if (!['iam', 'keystone', 'http_basic', 'noauth'].includes(auth)) {
   throw new Error(`-c auth must be one of iam, keystone, http_basic, noauth; got ${auth}`);
 }
 
+const callbackAllowedCidrs = ctx('callbackAllowedCidrs');
+if (callbackAllowedCidrs === undefined) {
+  throw new Error(
+    "Say where ramdisk callbacks may come from: -c callbackAllowedCidrs=198.51.100.0/28,2001:db8:7::/48 (the provisioning network's egress ranges), or -c callbackAllowedCidrs=open (synth warns)",
+  );
+}
+
 const stack = new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessInspector', {
   description: 'Serverless Inspector: ironic-inspector on AWS Lambda, DynamoDB and S3',
   ironicUrl,
   auth: auth as ApiAuthMode,
+  callbackAllowedCidrs: callbackAllowedCidrs === 'open' ? 'open' : list('callbackAllowedCidrs'),
+  ...(ctx('authorizerCacheTtlSeconds')
+    ? { authorizerCacheTtl: Duration.seconds(Number(ctx('authorizerCacheTtlSeconds'))) }
+    : {}),
+  ...(ctx('lookupRequirePortMac') === 'false' ? { lookupRequirePortMac: false } : {}),
+  ...(ctx('lookupFailureAlarmThreshold')
+    ? { lookupFailureAlarmThreshold: Number(ctx('lookupFailureAlarmThreshold')) }
+    : {}),
   ...(ctx('keystoneAuthUrl') ? { keystoneAuthUrl: ctx('keystoneAuthUrl') as string } : {}),
   ironicAuthType: (ctx('ironicAuthType') ?? 'none') as 'none' | 'http_basic' | 'keystone',
   ...(ctx('ironicCredentialsSecretArn')

@@ -66,6 +66,12 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { NODE_CACHE_TABLE_SCHEMA } from '../lib/adapters/dynamodb/table.ts';
 import { loadConfig } from '../lib/config.ts';
+import {
+  type CallbackAllowedCidrs,
+  callbackAllowedCidrsSetting,
+  lookupFailuresAlarm,
+  lookupRequirePortMacSetting,
+} from './callback-access.ts';
 import { type FunctionNetwork, InspectorFunction } from './inspector-function.ts';
 import { IntrospectionEvents } from './introspection-events.ts';
 
@@ -85,6 +91,29 @@ export interface ServerlessInspectorProps extends StackProps {
   readonly auth?: ApiAuthMode;
   /** Keystone's v3 URL, for `auth: 'keystone'`. */
   readonly keystoneAuthUrl?: string;
+  /**
+   * Where ramdisk callbacks (`POST /v1/continue`) may come from: the provisioning network's egress
+   * addresses, IPv4 and IPv6 CIDRs. From anywhere else the api answers 403 before any lookup.
+   * `'open'` accepts every address (upstream's behaviour; synth warns). There is no default.
+   */
+  readonly callbackAllowedCidrs: CallbackAllowedCidrs;
+  /**
+   * How long API Gateway remembers an authorizer's answer per credential (also the authorizer
+   * container's memory of a confirmed credential): a revoked token or removed user can keep working
+   * that long (twice that for a Keystone token), and an answer given while Keystone was unreachable
+   * (503) sticks as long. 0 turns caching off (an authorizer invocation per protected request).
+   * @default Duration.minutes(1)
+   */
+  readonly authorizerCacheTtl?: Duration;
+  /** Failed lookups (`LookupFailures`) in 5 minutes above which the alarm fires. @default 10 */
+  readonly lookupFailureAlarmThreshold?: number;
+  /**
+   * `LOOKUP_REQUIRE_PORT_MAC`: a node with ports in Ironic is matched to a ramdisk callback only when
+   * one reported MAC is one of its ports (its BMC address alone is not enough), and failures reported
+   * by a callback not proven so cannot fail a node. `false` is upstream's behaviour (synth warns).
+   * @default true
+   */
+  readonly lookupRequirePortMac?: boolean;
   /**
    * How the functions authenticate to Ironic.
    * @default 'none'
@@ -361,6 +390,8 @@ export class ServerlessInspectorStack extends Stack {
       ...processing,
       WORKER_QUEUE_URL: this.queue.queueUrl,
       API_AUTH_STRATEGY: auth,
+      CALLBACK_ALLOWED_CIDRS: callbackAllowedCidrsSetting(this, props.callbackAllowedCidrs),
+      LOOKUP_REQUIRE_PORT_MAC: lookupRequirePortMacSetting(this, props.lookupRequirePortMac),
     });
     this.worker = fn('Worker', 'functions/worker.ts', WORKER_TIMEOUT, { ...common, ...processing });
     this.cleanUp = fn('CleanUp', 'functions/clean-up.ts', CLEAN_UP_TIMEOUT, common);
@@ -440,6 +471,17 @@ export class ServerlessInspectorStack extends Stack {
 
     // ---- API --------------------------------------------------------------------------------------
     const integration = new HttpLambdaIntegration('Api', this.api.function);
+    const authorizerCacheTtl = props.authorizerCacheTtl ?? Duration.minutes(1);
+    if (authorizerCacheTtl.toSeconds() > 3600) throw new Error('authorizerCacheTtl must be at most one hour');
+    // The authorizers' own settings: their container cache follows API Gateway's; the rest may be set.
+    const authorizerEnv: Record<string, string> = {
+      AUTH_CACHE_SECONDS: String(authorizerCacheTtl.toSeconds()),
+      ...Object.fromEntries(
+        Object.entries(props.settings ?? {}).filter(([k]) =>
+          ['AUTH_FAILURES_PER_MINUTE', 'KEYSTONE_TIMEOUT_SECONDS'].includes(k),
+        ),
+      ),
+    };
     let authorizer: IHttpRouteAuthorizer;
     switch (auth) {
       case 'noauth':
@@ -463,26 +505,30 @@ export class ServerlessInspectorStack extends Stack {
         });
         this.authorizer = fn('BasicAuthorizer', 'functions/authorizer-basic.ts', Duration.seconds(10), {
           HTPASSWD_SECRET_ID: htpasswd.secretArn,
+          ...authorizerEnv,
         });
         grant(this.authorizer, ['secretsmanager:GetSecretValue'], [htpasswd.secretArn]);
         authorizer = new HttpLambdaAuthorizer('BasicAuth', this.authorizer.function, {
           responseTypes: [HttpLambdaResponseType.SIMPLE],
           identitySource: ['$request.header.Authorization'],
-          resultsCacheTtl: Duration.minutes(5),
+          resultsCacheTtl: authorizerCacheTtl,
         });
         break;
       }
       case 'keystone': {
         if (!props.keystoneAuthUrl) throw new Error('auth: keystone needs keystoneAuthUrl');
+        // KEYSTONE_TIMEOUT_SECONDS (5 s unless set) stays inside the function's 10 s, so a slow
+        // Keystone is the api's 503, not an authorizer timeout.
         this.authorizer = fn('KeystoneAuthorizer', 'functions/authorizer-keystone.ts', Duration.seconds(10), {
           KEYSTONE_AUTH_URL: props.keystoneAuthUrl,
+          ...authorizerEnv,
         });
         authorizer = new HttpLambdaAuthorizer('KeystoneAuth', this.authorizer.function, {
           responseTypes: [HttpLambdaResponseType.SIMPLE],
           // The authorizer only establishes the identity (roles, scope); the api applies the policy
           // per route, so the cached answer does not depend on the route.
           identitySource: ['$request.header.X-Auth-Token'],
-          resultsCacheTtl: Duration.minutes(5),
+          resultsCacheTtl: authorizerCacheTtl,
         });
         break;
       }
@@ -579,6 +625,7 @@ export class ServerlessInspectorStack extends Stack {
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
+      lookupFailuresAlarm(this, props.lookupFailureAlarmThreshold ?? 10),
     ];
     const functions: Array<[string, IFunction]> = [
       ['Api', this.api.function],

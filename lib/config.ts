@@ -14,6 +14,7 @@
  * ```
  */
 import * as z from 'zod';
+import { CidrList, EVERYWHERE, InvalidCidr } from '#lib/domain/cidr.ts';
 import { ConfigurationError } from '#lib/domain/errors.ts';
 import {
   knownAcceleratorsSetting,
@@ -74,6 +75,22 @@ const json = <T extends z.ZodType>(inner: T, fallback: string) =>
     })
     .pipe(inner);
 
+/** A comma-separated list of IPv4 and IPv6 CIDR ranges (at least one). */
+const cidrs = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        const parsed = CidrList.parse(text);
+        if (parsed.cidrs.length > 0) return parsed;
+        ctx.addIssue({ code: 'custom', message: 'no range given' });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof InvalidCidr ? err.message : String(err) });
+      }
+      return z.NEVER;
+    });
+
 /** Upstream's default processing hooks, in its default order. */
 export const DEFAULT_PROCESSING_HOOKS = [
   'ramdisk_error',
@@ -126,8 +143,8 @@ const settings = {
     credentials: setting('IRONIC_CREDENTIALS', z.string().optional()),
     /** Secrets Manager secret holding the credentials document (AWS). */
     credentialsSecretId: setting('IRONIC_CREDENTIALS_SECRET_ID', z.string().optional()),
-    /** Timeout of one Ironic request. */
-    timeoutSeconds: setting('IRONIC_TIMEOUT_SECONDS', integer(10, 1, 900)),
+    /** Timeout of one Ironic request; at most 25 s, so that one always ends within the API's 30 s. */
+    timeoutSeconds: setting('IRONIC_TIMEOUT_SECONDS', integer(10, 1, 25)),
   },
   /** `[DEFAULT]ipmi_address_fields`. */
   ipmiAddressFields: setting(
@@ -162,6 +179,34 @@ const settings = {
   logFormat: setting('LOG_FORMAT', z.enum(['line', 'json', 'pretty']).optional()),
   /** The worker's SQS queue (AWS); the local stack uses an in-process queue. */
   workerQueueUrl: setting('WORKER_QUEUE_URL', z.string().optional()),
+  /**
+   * Where ramdisk callbacks (`POST /v1/continue`) may come from (IPv4 and IPv6 CIDRs); refused elsewhere
+   * before any lookup. Default: everywhere (upstream has no such check; the stack always sets it).
+   */
+  callbackAllowedCidrs: setting('CALLBACK_ALLOWED_CIDRS', cidrs(EVERYWHERE.join(','))),
+  /** How a ramdisk callback finds its node, beyond upstream's `[processing]` options. */
+  lookup: {
+    /**
+     * A node with ports in Ironic is found only when one reported MAC is one of its ports: its BMC
+     * address alone, or another node's MACs, are not enough. `false` is upstream's behaviour (the
+     * stack sets `true`).
+     */
+    requirePortMac: setting('LOOKUP_REQUIRE_PORT_MAC', flag(false)),
+    /** Failed lookups one source address (an IPv4 address, an IPv6 /64) may cause per minute (0: no limit). */
+    failuresPerMinute: setting('LOOKUP_FAILURES_PER_MINUTE', integer(20, 0, 100000)),
+  },
+  /** The API authorizers' bounds (`http_basic`, `keystone`). */
+  auth: {
+    /**
+     * How long one Keystone token validation may take before the answer is 503; inside the
+     * authorizer function's 10 s, so a slow Keystone is a 503, not an authorizer timeout.
+     */
+    keystoneTimeoutSeconds: setting('KEYSTONE_TIMEOUT_SECONDS', integer(5, 1, 8)),
+    /** How long an authorizer container remembers a confirmed credential (0: it checks every time). */
+    cacheSeconds: setting('AUTH_CACHE_SECONDS', integer(60, 0, 3600)),
+    /** Failed checks one source address may cause per minute before its new credentials are refused unchecked (0: no limit). */
+    failuresPerMinute: setting('AUTH_FAILURES_PER_MINUTE', integer(10, 0, 100000)),
+  },
   /** `[processing]`, `[discovery]`, `[capabilities]` and `[pci_devices]`. */
   processing: {
     /** `[processing]processing_hooks`. */

@@ -16,12 +16,14 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDbLookupFailureLimiter } from '#lib/adapters/dynamodb/lookup-failure-limiter.ts';
 import { dynamoDbDocumentClient, dynamoDbStores } from '#lib/adapters/dynamodb/stores.ts';
 import { createNodeCacheTable } from '#lib/adapters/dynamodb/table.ts';
 import { InProcessJobQueue } from '#lib/adapters/in-process-job-queue.ts';
 import { type IronicAuth, ironicAuth } from '#lib/adapters/ironic/auth.ts';
 import { IronicClient } from '#lib/adapters/ironic/client.ts';
 import { lazySecretBackedIronicAuth, lazySqsJobQueue } from '#lib/adapters/lazy.ts';
+import { InMemoryLookupFailureLimiter } from '#lib/adapters/memory/lookup-failure-limiter.ts';
 import { memoryStores } from '#lib/adapters/memory/stores.ts';
 import { s3IntrospectionDataStore } from '#lib/adapters/s3/introspection-data-store.ts';
 import { type InspectorConfig, config as processConfig } from '#lib/config.ts';
@@ -32,6 +34,7 @@ import { logger as powertoolsLogger, metrics as powertoolsMetrics } from '#lib/o
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { JobQueue } from '#lib/ports/job-queue.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { LookupFailureLimiter } from '#lib/ports/lookup-failure-limiter.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
 import type { Stores } from '#lib/ports/stores.ts';
 
@@ -59,6 +62,11 @@ export interface RuntimeOptions {
   readonly jobRetryDelayMs?: number;
   /** Pause between retried Ironic calls (upstream: 1 s). */
   readonly ironicRetryDelayMs?: number;
+  /**
+   * Default: on the node cache table with `aws` stores (the budget holds across api containers), in
+   * memory otherwise.
+   */
+  readonly lookupLimiter?: LookupFailureLimiter;
 }
 
 /** Everything the functions run on. */
@@ -72,6 +80,8 @@ export interface InspectorRuntime {
   readonly nodeCache: NodeCache;
   readonly useCases: UseCases;
   readonly queue: JobQueue;
+  /** Failed ramdisk callback lookups per source address. */
+  readonly lookupLimiter: LookupFailureLimiter;
   /** Set when the queue is in-process (local stack, tests): its consumer is set by the caller. */
   readonly localQueue: InProcessJobQueue | undefined;
   /** The AWS SDK clients of `aws` stores (to create the table, count requests, or close them). */
@@ -183,6 +193,19 @@ export function createRuntime(options: RuntimeOptions = {}): InspectorRuntime {
       : undefined;
   const queue: JobQueue =
     options.queue ?? localQueue ?? lazySqsJobQueue(config.region, config.workerQueueUrl as string);
+  // Per minute: `LOOKUP_FAILURES_PER_MINUTE` failed lookups per source address (0: no limit).
+  const limits = { failuresPerWindow: config.lookup.failuresPerMinute, windowSeconds: 60 };
+  const nowMs = () => now().getTime();
+  const lookupLimiter =
+    options.lookupLimiter ??
+    (clients !== undefined
+      ? new DynamoDbLookupFailureLimiter(
+          dynamoDbDocumentClient(clients.dynamoDb),
+          config.nodeCacheTable,
+          limits,
+          nowMs,
+        )
+      : new InMemoryLookupFailureLimiter(limits, nowMs));
   const useCases = createUseCases({
     config,
     nodeCache,
@@ -193,6 +216,7 @@ export function createRuntime(options: RuntimeOptions = {}): InspectorRuntime {
     now,
     logger,
     metrics,
+    lookupLimiter,
     ironicRetryDelayMs: options.ironicRetryDelayMs,
   });
   return {
@@ -205,6 +229,7 @@ export function createRuntime(options: RuntimeOptions = {}): InspectorRuntime {
     nodeCache,
     useCases,
     queue,
+    lookupLimiter,
     localQueue,
     clients,
     async createTable() {

@@ -103,7 +103,14 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     directory: s3Dir,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
+  // However this process ends (process.exit from anywhere, an uncaught exception), DynamoDB Local
+  // must not outlive it on the data directory: 'exit' handlers run synchronously, so SIGKILL.
+  const killOnExit = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.on('exit', killOnExit);
   const stopDynamoDb = async () => {
+    process.off('exit', killOnExit);
     if (child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');

@@ -5,11 +5,16 @@
  *   HTTP API (payload 2.0) event for the api handler, and its answer back into HTTP;
  * - the worker handler fed by the in-process job queue (as SQS would, one record per delivery);
  * - the clean-up handler on a timer (`CLEAN_UP_PERIOD` seconds, default 60; 0 disables it);
+ * - with `API_AUTH_STRATEGY` `http_basic` or `keystone`, the authorizer handler in a worker thread
+ *   (`scripts/local-authorizer.ts`); `iam` is refused, as nothing here can check SigV4;
  * - DynamoDB Local and s3rver embedded, their data kept under `dataDir` between runs (or in-memory
  *   stores, for fast tests);
  * - the introspection events (what the EventBridge pipe publishes in AWS) from DynamoDB Local's
  *   stream (or the in-memory store's changes): one line each on stdout, or each POSTed as JSON to
  *   `EVENTS_URL`.
+ *
+ * The port is taken first, so a port in use ({@link PortTaken}) fails before anything is started; a
+ * failure later stops what was started before it is thrown.
  *
  * @example
  * ```ts
@@ -19,14 +24,43 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayRequestAuthorizerEventV2,
+  Context,
+  SQSEvent,
+} from 'aws-lambda';
+import { startLocalAuthorizer } from './local-authorizer.ts';
 import { LOCAL_CREDENTIALS, type LocalServices, startLocalServices } from './local-services.ts';
 import { registerTextImports } from './text-imports.ts';
 
+/** The local stack's port is in use; the message says which setting changes it. */
+export class PortTaken extends Error {
+  constructor(port: number) {
+    super(
+      `Port ${port} on 127.0.0.1 is already in use (another \`npm start\`?). Stop what holds it, or set PORT to another port: PORT=${port + 1} npm start`,
+    );
+    this.name = 'PortTaken';
+  }
+}
+
+/** Listen on 127.0.0.1:`port`, or fail with {@link PortTaken}. */
+async function listen(server: Server, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new PortTaken(port) : err),
+    );
+    server.listen(port, '127.0.0.1', resolve);
+  });
+}
+
 // The api imports the dashboard's files as text, as its esbuild bundle does (tsx needs the hook).
 registerTextImports();
+
+/** The stack's authorizer functions time out after 10 s (infra/inspector-stack.ts). */
+const AUTHORIZER_TIMEOUT_MS = 10_000;
 
 export interface LocalStackOptions {
   /** Port to listen on (0: any free port). Default `PORT` or 5050. */
@@ -59,7 +93,7 @@ export interface LocalStack {
   /** Resolves once the events of everything written so far are handed on. */
   eventsDrained(): Promise<void>;
   /** Run one clean-up pass now. */
-  cleanUp(): Promise<{ timedOut: string[]; dropped: string[] }>;
+  cleanUp(): Promise<import('#lib/introspection/periodic.ts').PeriodicResult>;
   stop(): Promise<void>;
 }
 
@@ -148,21 +182,80 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const { loadConfig } = await import('#lib/config.ts');
   const baseConfig = loadConfig(env);
-  const inMemory = options.stores === 'memory';
-  let services: LocalServices | undefined;
-  if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
-    services = await startLocalServices({
-      buckets: [baseConfig.introspectionDataBucket],
-      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    });
+  if (baseConfig.apiAuthStrategy === 'iam') {
+    const { ConfigurationError } = await import('#lib/domain/errors.ts');
+    throw new ConfigurationError(
+      'API_AUTH_STRATEGY=iam cannot be honoured by the local stack: SigV4 signatures are checked by API Gateway in AWS, and the local stack has nothing to check them with. Use noauth, http_basic or keystone locally.',
+    );
   }
-  const config = loadConfig({
-    ...env,
-    DYNAMODB_ENDPOINT: baseConfig.dynamoDbEndpoint ?? services?.dynamoDbEndpoint,
-    S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
-    WORKER_QUEUE_URL: '',
-  });
 
+  // The port before anything else: taken, nothing has been started that would need stopping. Requests
+  // wait for the handlers until the stack is up.
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let waiting: Array<() => void> = [];
+  const server = createServer((req, res) => {
+    if (handle !== undefined) handle(req, res);
+    else waiting.push(() => handle?.(req, res));
+  });
+  await listen(server, options.port ?? Number(env.PORT ?? 5050));
+  // Once stopping, every answer closes its connection: a client polling on a kept-alive connection
+  // (the PXE filter agent) would otherwise keep the server from ever finishing its close. A failed
+  // start closes every connection at once (requests waiting for the handlers get no answer).
+  let stopping = false;
+  const closeServer = async (force = false) => {
+    stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (force) server.closeAllConnections();
+    else server.closeIdleConnections();
+    await closed;
+  };
+
+  let services: LocalServices | undefined;
+  try {
+    const inMemory = options.stores === 'memory';
+    if (!inMemory && (baseConfig.dynamoDbEndpoint === undefined || baseConfig.s3Endpoint === undefined)) {
+      services = await startLocalServices({
+        buckets: [baseConfig.introspectionDataBucket],
+        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      });
+    }
+    const config = loadConfig({
+      ...env,
+      DYNAMODB_ENDPOINT: baseConfig.dynamoDbEndpoint ?? services?.dynamoDbEndpoint,
+      S3_ENDPOINT: baseConfig.s3Endpoint ?? services?.s3Endpoint,
+      WORKER_QUEUE_URL: '',
+    });
+    const stack = await startHandlers(
+      server,
+      config,
+      inMemory,
+      services,
+      options,
+      closeServer,
+      () => stopping,
+    );
+    handle = stack.handle;
+    for (const request of waiting) request();
+    waiting = [];
+    return stack.stack;
+  } catch (err) {
+    await closeServer(true);
+    await services?.stop();
+    throw err;
+  }
+}
+
+/** The runtime, the handlers and the clean-up timer behind the listening `server`. */
+async function startHandlers(
+  server: Server,
+  config: import('#lib/config.ts').InspectorConfig,
+  inMemory: boolean,
+  services: LocalServices | undefined,
+  options: LocalStackOptions,
+  closeServer: () => Promise<void>,
+  isStopping: () => boolean,
+): Promise<{ stack: LocalStack; handle: (req: IncomingMessage, res: ServerResponse) => void }> {
+  const env = { ...process.env, ...options.env };
   const { createRuntime } = await import('#lib/runtime.ts');
   const { createApiHandler } = await import('../functions/api.ts');
   const { createWorkerHandler } = await import('../functions/worker.ts');
@@ -202,14 +295,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const { isPublicRoute } = await import('#lib/auth/policy.ts');
   const { errorResponse } = await import('#lib/http/responses.ts');
-  // API Gateway's part of authentication: the authorizer runs for protected routes; a missing
-  // identity source is API Gateway's own 401, before any function runs.
+  // API Gateway's part of authentication: the authorizer runs for protected routes, in a thread of
+  // its own as it is a function of its own in AWS (bounded by that function's 10 s timeout); a
+  // missing identity source is API Gateway's own 401, before any function runs.
+  const strategy = config.apiAuthStrategy;
   const authorizer =
-    config.apiAuthStrategy === 'http_basic'
-      ? { header: 'authorization', run: (await import('../functions/authorizer-basic.ts')).handler }
-      : config.apiAuthStrategy === 'keystone'
-        ? { header: 'x-auth-token', run: (await import('../functions/authorizer-keystone.ts')).handler }
-        : undefined;
+    strategy === 'http_basic' || strategy === 'keystone'
+      ? {
+          header: strategy === 'http_basic' ? 'authorization' : 'x-auth-token',
+          thread: await startLocalAuthorizer(strategy, env, AUTHORIZER_TIMEOUT_MS),
+        }
+      : undefined;
 
   async function viaApiGateway(event: APIGatewayProxyEventV2) {
     const path = event.rawPath.replace(/\/+$/, '') || '/';
@@ -222,12 +318,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           body: '{"message":"Unauthorized"}',
         };
       }
-      const decision = await authorizer.run({
+      const decision = await authorizer.thread.authorize({
         ...event,
         type: 'REQUEST',
         routeArn: 'arn:aws:execute-api:local:000000000000:local/$default',
         identitySource: [identity],
-      } as unknown as Parameters<typeof authorizer.run>[0]);
+      } as unknown as APIGatewayRequestAuthorizerEventV2);
+      if ('failed' in decision) {
+        rt.logger.error('Authorizer failed', { error: decision.message });
+        return decision.failed === 'timeout'
+          ? errorResponse(503, `${decision.message}, please retry later`)
+          : {
+              statusCode: 500,
+              headers: { 'Content-Type': 'application/json' },
+              body: '{"message":"Internal Server Error"}',
+            };
+      }
       if (!decision.isAuthorized) {
         return {
           statusCode: 403,
@@ -240,10 +346,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return api.handler(event, lambdaContext('api'));
   }
 
-  // Once stopping, every answer closes its connection: a client polling on a kept-alive connection
-  // (the PXE filter agent) would otherwise keep the server from ever finishing its close.
-  let stopping = false;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const { text, tooLarge } = await readBody(req);
       const response = tooLarge
@@ -253,7 +356,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       res.writeHead(response.statusCode ?? 200, {
         ...response.headers,
         'Content-Length': body.length,
-        ...(stopping ? { Connection: 'close' } : {}),
+        ...(isStopping() ? { Connection: 'close' } : {}),
       });
       res.end(body);
     })().catch((err: unknown) => {
@@ -261,12 +364,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'Internal server error' } }));
     });
-  });
-  const port = options.port ?? Number(env.PORT ?? 5050);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
+  };
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const period = options.cleanUpPeriodSeconds ?? Number(env.CLEAN_UP_PERIOD ?? 60);
@@ -281,7 +379,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }, period * 1000)
       : undefined;
 
-  return {
+  const stack: LocalStack = {
     url,
     runtime: rt,
     idle: () => rt.localQueue?.idle() ?? Promise.resolve(),
@@ -289,10 +387,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanUp: () => cleanUpPass(rt),
     async stop() {
       if (timer !== undefined) clearInterval(timer);
-      stopping = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
+      await closeServer();
+      await authorizer?.thread.stop();
       await rt.localQueue?.idle();
       await cleaning;
       await events?.stop();
@@ -300,6 +396,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await services?.stop();
     },
   };
+  return { stack, handle };
 }
 
 /**

@@ -18,7 +18,7 @@
  * // throws AccessDenied (403 'Access denied by policy')
  * ```
  */
-import { AccessDenied, AuthenticationRequired } from '#lib/domain/errors.ts';
+import { AccessDenied, AuthenticationRequired, AuthenticationUnavailable } from '#lib/domain/errors.ts';
 
 /** How the API authenticates (`[DEFAULT]auth_strategy`, plus AWS IAM). */
 export type AuthStrategy = 'noauth' | 'http_basic' | 'keystone' | 'iam';
@@ -52,17 +52,27 @@ export function isPublicRoute(method: string, path: string): boolean {
   );
 }
 
-/** Who is calling, as the authorizer established it (`X-Identity-Status` upstream). */
+/**
+ * Who is calling, as the authorizer established it (`X-Identity-Status` upstream). `Unavailable`:
+ * the authorizer could not check (Keystone down, slow or failing; the htpasswd secret unreadable),
+ * answered 503 on protected routes, as keystonemiddleware does.
+ */
 export interface CallerIdentity {
-  readonly status: 'Confirmed' | 'Invalid';
+  readonly status: 'Confirmed' | 'Invalid' | 'Unavailable';
   readonly roles: readonly string[];
   readonly systemScopeAll: boolean;
+  /** Why the check could not be made (`Unavailable` only). */
+  readonly reason?: string;
 }
 
 /** The identity the authorizer passes in its context (strings only, as API Gateway carries them). */
 export function identityFromAuthorizerContext(
   context: Readonly<Record<string, unknown>> | undefined,
 ): CallerIdentity {
+  if (context?.identityStatus === 'Unavailable') {
+    const reason = typeof context.reason === 'string' ? context.reason : 'the authorizer could not check';
+    return { status: 'Unavailable', roles: [], systemScopeAll: false, reason };
+  }
   if (context === undefined || context.identityStatus !== 'Confirmed') {
     return { status: 'Invalid', roles: [], systemScopeAll: false };
   }
@@ -76,13 +86,15 @@ export function authorizerContext(identity: CallerIdentity): Record<string, stri
     identityStatus: identity.status,
     roles: identity.roles.join(','),
     systemScope: identity.systemScopeAll ? 'all' : '',
+    ...(identity.status === 'Unavailable' ? { reason: identity.reason ?? '' } : {}),
   };
 }
 
 /**
  * Enforce the rule for the caller.
  *
- * @throws AuthenticationRequired (401) or AccessDenied (403)
+ * @throws AuthenticationUnavailable (503) when the authorizer could not check, AuthenticationRequired
+ *   (401) or AccessDenied (403)
  */
 export function checkPolicy(
   strategy: AuthStrategy,
@@ -91,6 +103,9 @@ export function checkPolicy(
 ): void {
   // noauth has no checks; with iam, API Gateway has already verified the SigV4 signature.
   if (rule === 'public' || strategy === 'noauth' || strategy === 'iam') return;
+  if (identity?.status === 'Unavailable') {
+    throw new AuthenticationUnavailable(identity.reason ?? 'the authorizer could not check');
+  }
   if (identity === undefined || identity.status !== 'Confirmed') {
     throw new AuthenticationRequired();
   }

@@ -2,26 +2,21 @@
  * The inspector's named errors: one class per failure an operator or client can observe, each with the
  * HTTP status the v1 API answers and upstream ironic-inspector's message text.
  *
- * The base class is in `inspector-error.ts` and the introspection rules' errors in `rule-errors.ts`;
- * both are exported from here, the one module the code names errors from.
+ * The base class is in `inspector-error.ts`, the request errors (versions, URLs, authentication,
+ * policy, callback sources) in `access-errors.ts` and the introspection rules' errors in `rule-errors.ts`; all are
+ * exported from here, the one module the code names errors from.
  *
  * The API maps any {@link InspectorError} to `{"error": {"message": error.message}}` with
  * `error.httpStatus`; anything else is a 500 "Internal server error".
  *
- * @example
- * ```ts
- * try {
- *   await nodeCache.getNode(uuid);
- * } catch (err) {
- *   if (err instanceof InspectorError) return { statusCode: err.httpStatus, body: err.message };
- *   throw err;
- * }
- * ```
+ * @example `if (err instanceof InspectorError) return errorResponse(err.httpStatus, err.message);`
  */
 import { InspectorError } from '#lib/domain/inspector-error.ts';
 import { pyList, pyType } from '#lib/domain/python-repr.ts';
 
-// The introspection rules' errors live beside this module (size), and are named from it like every other.
+// The access errors and the introspection rules' errors live beside this module (size), and are named
+// from it like every other.
+export * from '#lib/domain/access-errors.ts';
 export * from '#lib/domain/rule-errors.ts';
 export { InspectorError };
 
@@ -159,8 +154,12 @@ export class PreprocessingFailed extends InspectorError {
 
 /** A failure under processing that is not the caller's (Ironic's, or a bug): upstream's 500. */
 export class UnexpectedProcessingError extends InspectorError {
+  /** The class of what failed (`IronicError`, …), without its text. */
+  readonly causeName: string;
+
   constructor(cause: Error) {
     super(`Unexpected exception ${cause.name} during processing: ${cause.message}`, 500);
+    this.causeName = cause.name;
   }
 }
 
@@ -195,59 +194,36 @@ export class NodeNameNotResolvable extends InspectorError {
   }
 }
 
-// ---- the v1 API's own answers -------------------------------------------------------------------
+// ---- limits on what callers send (docs/design.md#input-limits) ----------------------------------
 
-/** A version header that is not `X.Y` or `latest` (upstream 11.1.0 answers 500; here 400). */
-export class MalformedApiVersion extends InspectorError {
-  constructor() {
-    super('Malformed API version: expected string in form of X.Y or latest', 400);
+/** A JSON body nested deeper than the API reads (400), refused before it is parsed. */
+export class JsonTooDeep extends InspectorError {
+  constructor(maxDepth: number) {
+    super(`Invalid data: JSON nested deeper than ${maxDepth} levels`, 400);
   }
 }
 
-/** A version outside the supported range (406). */
-export class UnsupportedApiVersion extends InspectorError {
-  constructor(requested: string, min: string, max: string) {
-    super(`Unsupported API version ${requested}, supported range is ${min} to ${max}`, 406);
+/** Neither a UUID nor a name Ironic accepts: Ironic's own 400 text (Ironic 21), without asking it. */
+export class InvalidNodeIdentifier extends InspectorError {
+  constructor(nodeId: string) {
+    super(`Cannot get node ${nodeId}: Expected UUID or name for node: ${nodeId}`, 400);
   }
 }
 
-/** An unknown URL, with werkzeug's text as upstream answers it (404). */
-export class UrlNotFound extends InspectorError {
-  constructor() {
+/** Data whose processed form `GET …/data` could not answer: refused before anything is stored (413). */
+export class ProcessedDataTooLarge extends InspectorError {
+  constructor(bytes: number, maxBytes: number) {
     super(
-      '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
-      404,
+      `Processed data of ${bytes} bytes would be larger than the API can answer (${maxBytes} bytes)`,
+      413,
     );
   }
 }
 
-/** A known URL with another method, with werkzeug's text (405). */
-export class MethodNotAllowed extends InspectorError {
-  constructor() {
-    super('405 Method Not Allowed: The method is not allowed for the requested URL.', 405);
-  }
-}
+/** An Ironic failure told to an unauthenticated caller (the ramdisk): generic; the detail is logged. */
+export class IronicFailureHidden extends InspectorError {}
 
-/** `GET /<version>` for a version other than v1 (404). */
-export class VersionNotFound extends InspectorError {
-  constructor(version: string) {
-    super(`Version ${version} not found.`, 404);
-  }
-}
-
-/** A protected route without a confirmed identity (401). */
-export class AuthenticationRequired extends InspectorError {
-  constructor() {
-    super('Authentication required', 401);
-  }
-}
-
-/** A caller whose roles the route's policy rule refuses (403). */
-export class AccessDenied extends InspectorError {
-  constructor() {
-    super('Access denied by policy', 403);
-  }
-}
+// ---- the v1 API's own answers -------------------------------------------------------------------
 
 /** A request or response body larger than API Gateway and Lambda carry: refused, never truncated (413). */
 export class BodyTooLarge extends InspectorError {

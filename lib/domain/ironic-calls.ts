@@ -16,6 +16,7 @@ import {
   IronicUnavailable,
   NodeNotFoundInIronic,
 } from '#lib/domain/errors.ts';
+import { assertNodeIdentifier } from '#lib/domain/uuids.ts';
 import type { IronicApi, IronicNode } from '#lib/ports/ironic.ts';
 
 /** Attempts of upstream's retried Ironic calls (`call_with_retries`, `add_trait`, `delete_port`). */
@@ -36,12 +37,14 @@ export function requireIronic(deps: { readonly ironic?: IronicApi | undefined })
  *
  * @throws NodeNotFoundInIronic "Node <id> was not found in Ironic" (404)
  * @throws InspectorError "Cannot get node <id>: <error>" for Ironic's 400
+ * @throws InvalidNodeIdentifier (400) for what can be neither a UUID nor a name, Ironic not asked
  */
 export async function ironicNode(
   ironic: IronicApi,
   nodeId: string,
   options: { fields?: readonly string[] } = {},
 ): Promise<IronicNode> {
+  assertNodeIdentifier(nodeId);
   try {
     return await ironic.getNode(nodeId, options);
   } catch (err) {

@@ -15,7 +15,12 @@ import { isIP, isIPv6 } from 'node:net';
 import { InvalidLookupAttribute } from '#lib/domain/errors.ts';
 
 /** DynamoDB index sort keys hold at most 1024 bytes. */
-const MAX_VALUE_BYTES = 1024;
+export const MAX_VALUE_BYTES = 1024;
+
+/** Whether a value fits the lookup index: a longer one can be neither stored nor looked up. */
+export function fitsLookupIndex(value: string): boolean {
+  return Buffer.byteLength(value, 'utf8') <= MAX_VALUE_BYTES;
+}
 
 /** A lookup attribute value as given: one value or several; empty ones are skipped by `add_node`. */
 export type LookupAttributeInput = string | readonly string[] | null | undefined;
@@ -46,7 +51,7 @@ export function validateLookupValue(name: string, value: string): void {
   if (typeof value !== 'string' || value === '') {
     throw new InvalidLookupAttribute(name, 'the value must be a non-empty string');
   }
-  if (Buffer.byteLength(value, 'utf8') > MAX_VALUE_BYTES) {
+  if (!fitsLookupIndex(value)) {
     throw new InvalidLookupAttribute(name, `the value is longer than ${MAX_VALUE_BYTES} bytes`);
   }
 }

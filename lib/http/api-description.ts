@@ -176,13 +176,13 @@ export const operations: readonly OperationDescription[] = [
     path: '/v1/continue',
     summary: "The ramdisk's callback",
     description:
-      'Parsed as JSON whatever the Content-Type. Pre-processing hooks, the lookup by MAC and BMC address, processing; power-off and the finish go to the worker.',
+      'Parsed as JSON whatever the Content-Type. Only from CALLBACK_ALLOWED_CIDRS (403 elsewhere). Pre-processing hooks, the lookup by MAC and BMC address (with LOOKUP_REQUIRE_PORT_MAC, a node with Ironic ports needs one of its MACs), processing; power-off and the finish go to the worker. A failed lookup names no node; failed lookups per source address are limited (429).',
     tag: 'ramdisk',
     rule: 'public',
     body: { schema: ramdiskDataSchema, required: true, description: "The inventory and collectors' data" },
     responses: {
       200: { description: 'The node the data belongs to', schema: continueResultSchema },
-      ...errors(404, 409, 503),
+      ...errors(403, 404, 409, 429, 503),
     },
   },
   ...RULE_OPERATIONS,

@@ -45,19 +45,20 @@ export interface OperationDescription {
 export const ERROR_MEANINGS: Readonly<Record<number, string>> = {
   400: 'Bad request: malformed input, a malformed microversion header, or a failure upstream answers 400 for',
   401: 'Authentication required (the api), or no credentials at all (API Gateway: {"message": "Unauthorized"})',
-  403: 'Access denied by policy (the api), or the authorizer refused the credentials (API Gateway: {"message": "Forbidden"})',
+  403: 'Access denied by policy (the api), the authorizer refused the credentials (API Gateway: {"message": "Forbidden"}), or a ramdisk callback from outside CALLBACK_ALLOWED_CIDRS',
   404: 'Not found (the node, its data, a marker, a version, a rule)',
   406: `Unsupported API version (supported range ${MIN_API_VERSION} to ${MAX_API_VERSION})`,
   409: 'The node is locked by another operation, or its record changed meanwhile: retry (rules: the UUID is taken)',
   413: 'The request or response body is larger than the API can carry (MAX_BODY_BYTES)',
   500: 'Internal server error (or an Ironic failure while processing, as upstream)',
-  503: 'Ironic is not reachable',
+  429: 'Too many failed lookups from this source address (LOOKUP_FAILURES_PER_MINUTE): retry later',
+  503: 'Ironic is not reachable, or the authorizer could not check the credentials (Keystone down, slow or failing)',
 };
 
 /** Statuses every route may answer: a bad microversion header, a body too large, a crash. */
 export const ALWAYS = [400, 406, 413, 500] as const;
 /** Statuses of routes behind the authorizer and the policy. */
-export const PROTECTED = [401, 403] as const;
+export const PROTECTED = [401, 403, 503] as const;
 
 /** The error answers of a route: {@link ALWAYS} and `codes`, in the inspector's format. */
 export function errors(...codes: number[]): Record<number, ResponseDescription> {

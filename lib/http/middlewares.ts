@@ -1,12 +1,14 @@
 /**
  * The api function's middy middlewares, each one concern, in the order `functions/api.ts` chains
- * them: read the request, refuse bodies too large to carry, check the microversion, find the route,
+ * them: read the request, refuse ramdisk callbacks from outside the allowed ranges, refuse bodies too
+ * large to carry, check the microversion, find the route,
  * apply the route's policy; and, around all of them, map any error to the inspector's error body.
  * What a middleware finds for the next ones (the request, the route) travels in `context.api`.
  *
  * @example
  * ```ts
- * lambdaHandler(dispatch(app), [errorMapping({ debug, logger }), apiRequest(), bodyLimit({ maxBytes }),
+ * lambdaHandler(dispatch(app), [errorMapping({ debug, logger }), apiRequest(), callbackSource({ allowed, logger }),
+ *   bodyLimit({ maxBytes }),
  *   apiVersion(), routing(ROUTES), policy({ strategy })]);
  * ```
  */
@@ -14,7 +16,14 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { type AuthStrategy, checkPolicy } from '#lib/auth/policy.ts';
 import type { InspectorConfig } from '#lib/config.ts';
-import { BodyTooLarge, InspectorError, MethodNotAllowed, UrlNotFound } from '#lib/domain/errors.ts';
+import type { CidrList } from '#lib/domain/cidr.ts';
+import {
+  BodyTooLarge,
+  CallbackSourceRefused,
+  InspectorError,
+  MethodNotAllowed,
+  UrlNotFound,
+} from '#lib/domain/errors.ts';
 import { type ApiRequest, requestFromEvent } from '#lib/http/request.ts';
 import { type ApiResponse, responseForError } from '#lib/http/responses.ts';
 import type { Route, RouteContext } from '#lib/http/routes.ts';
@@ -54,6 +63,29 @@ export function apiRequest(options: {
       const request = requestFromEvent(event);
       state(context).request = request;
       options.appendKeys({ requestId: request.requestId });
+    },
+  };
+}
+
+/**
+ * Who may call back: `POST /v1/continue` is answered only for source addresses in `allowed`
+ * (`CALLBACK_ALLOWED_CIDRS`, the provisioning network's egress ranges); from anywhere else, or with no
+ * source address, it is 403 before the body is read or any lookup made. Here rather than at API
+ * Gateway: an HTTP API has no resource policy and no WAF, and an authorizer would answer API
+ * Gateway's own body and cost a second invocation.
+ */
+export function callbackSource(options: {
+  readonly allowed: CidrList;
+  readonly logger: Logger;
+}): ApiMiddleware {
+  return {
+    before: ({ context }) => {
+      const { method, path, sourceIp } = requestOf(context);
+      if (method !== 'POST' || path !== '/v1/continue' || options.allowed.contains(sourceIp)) return;
+      options.logger.warn('Ramdisk callback refused: source address outside CALLBACK_ALLOWED_CIDRS', {
+        source: sourceIp,
+      });
+      throw new CallbackSourceRefused(sourceIp);
     },
   };
 }

@@ -9,7 +9,7 @@
  */
 import * as z from 'zod';
 import { parseBooleanString } from '#lib/domain/booleans.ts';
-import { InvalidIntrospectionData, InvalidQuery } from '#lib/domain/errors.ts';
+import { InvalidIntrospectionData, InvalidQuery, JsonTooDeep } from '#lib/domain/errors.ts';
 import { type IntrospectionState, isState } from '#lib/domain/state-machine.ts';
 import { isUuidLike } from '#lib/domain/uuids.ts';
 import type { ApiRequest } from '#lib/http/request.ts';
@@ -82,13 +82,43 @@ export function parseOr400<T extends z.ZodType>(schema: T, input: unknown): z.ou
 }
 
 /**
- * A request body as JSON: undefined when empty; unparsable is 400 with upstream's reapply wording
- * (docs/design.md#bad-input).
+ * How deep a JSON body may nest (arrays and objects). A ramdisk's data nests about six deep; the limit
+ * keeps every recursive walk of a body (parsing, cloning, validating, encoding) far from the stack's
+ * end (docs/design.md#input-limits).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `text` nests arrays and objects deeper than `maxDepth`, found in one pass without recursion
+ * (brackets inside strings do not count). Malformed text is left to the parser.
+ */
+export function nestsDeeperThan(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * A request body as JSON: undefined when empty; nested deeper than {@link MAX_JSON_DEPTH} is 400
+ * before parsing; unparsable is 400 with upstream's reapply wording (docs/design.md#bad-input).
  *
+ * @throws JsonTooDeep "Invalid data: JSON nested deeper than 64 levels"
  * @throws InvalidIntrospectionData "Invalid data: expected a JSON object, got None"
  */
 export function jsonBody(request: ApiRequest): unknown {
   if (request.body === undefined || request.body.trim() === '') return undefined;
+  if (nestsDeeperThan(request.body, MAX_JSON_DEPTH)) throw new JsonTooDeep(MAX_JSON_DEPTH);
   try {
     return JSON.parse(request.body) as unknown;
   } catch {

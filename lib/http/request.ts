@@ -26,6 +26,11 @@ export interface ApiRequest {
   readonly requestId: string;
   /** Who is calling, from the API Gateway authorizer's context (absent without an authorizer). */
   readonly identity: CallerIdentity | undefined;
+  /**
+   * The peer of API Gateway's connection (`requestContext.http.sourceIp`; the local stack fills it
+   * from the socket): no header a caller writes can change it.
+   */
+  readonly sourceIp: string | undefined;
 }
 
 function authorizerIdentity(event: APIGatewayProxyEventV2): CallerIdentity | undefined {
@@ -81,5 +86,6 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): ApiRequest {
     root: `${proto}://${host}${prefix}${stagePrefix}`,
     requestId: event.requestContext.requestId,
     identity: authorizerIdentity(event),
+    sourceIp: event.requestContext.http.sourceIp || undefined,
   };
 }

@@ -84,7 +84,10 @@ export const ROUTES: readonly Route[] = [
     rule: 'public',
     // The ramdisk's body: JSON whatever the Content-Type; not an object is 400 (in the use case).
     handle: async (request, _params, app) =>
-      json(200, await app.useCases.continue.process(jsonBody(request) ?? null)),
+      json(
+        200,
+        await app.useCases.continue.process(jsonBody(request) ?? null, { sourceIp: request.sourceIp }),
+      ),
   },
   {
     method: 'GET',

@@ -8,10 +8,11 @@
  * await abort.abort('node-0'); // 202 {}; 409 when the node is locked
  * ```
  */
-import { NodeLockedError, NodeStateInvalidEvent } from '#lib/domain/errors.ts';
+import { NodeLockedError, NodeStateInvalidEvent, NotFoundInCacheError } from '#lib/domain/errors.ts';
 import { requireIronic } from '#lib/domain/ironic-calls.ts';
 import { callWithRetries } from '#lib/introspection/ironic-retries.ts';
 import type { JobHandler, JobOf, JobSubmitter } from '#lib/introspection/jobs.ts';
+import { isStalled, TRANSIENT_STATES } from '#lib/introspection/recovery.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
@@ -20,6 +21,9 @@ import type { Logger } from '#lib/ports/logger.ts';
 export interface AbortIntrospectionOptions {
   readonly nodeCache: Pick<NodeCache, 'getNode'>;
   readonly jobs: JobSubmitter;
+  /** One lease in ms: a transient node whose step made no progress for that long is stranded. */
+  readonly leaseMs: number;
+  readonly now: () => Date;
 }
 
 /** The abort request. */
@@ -31,15 +35,23 @@ export class AbortIntrospection {
   }
 
   /**
-   * 404 if not cached, 409 if busy; otherwise the `abort` event is recorded now and power-off and
-   * `abort_end` go to the worker. An abort that is not valid in the node's state is accepted and does
-   * nothing, as upstream.
+   * 404 if not cached, 409 if busy; otherwise the `abort` event is recorded now (with `abort` as the
+   * step due) and power-off and `abort_end` go to the worker. A node stranded in a transient state
+   * (docs/design.md#recovery) is aborted too: `abort` becomes its step due, and the job ends it in
+   * `error` with "Canceled by operator". An abort that is not valid in the node's state is accepted
+   * and does nothing, as upstream.
    */
   async abort(nodeId: string): Promise<void> {
     const nodeInfo = await this.#options.nodeCache.getNode(nodeId);
     if (!(await nodeInfo.acquireLock({ blocking: false }))) throw new NodeLockedError();
     try {
-      await nodeInfo.fsmEvent('abort');
+      const record = await nodeInfo.reload();
+      if (record === undefined) throw NotFoundInCacheError.noRecord();
+      if (record.state !== 'aborting' && isStalled(record, this.#options.now(), this.#options.leaseMs)) {
+        await nodeInfo.recordProgress({ type: 'abort' });
+      } else {
+        await nodeInfo.fsmEvent('abort', { due: { type: 'abort' } });
+      }
     } catch (err) {
       await nodeInfo.releaseLock();
       if (err instanceof NodeStateInvalidEvent) return;
@@ -59,8 +71,16 @@ export function abortJob(options: {
 }): JobHandler<JobOf<'abort'>> {
   const { logger } = options;
   return {
-    dueIn: ['aborting', 'error'],
+    dueIn: ['aborting', 'error', ...TRANSIENT_STATES],
     async run(nodeInfo) {
+      const state = await nodeInfo.state();
+      // A stranded node an operator aborted: in a transient state with `abort` due. Any other
+      // transient node is not this job's (a redelivery after a new start, say).
+      const stranded = state !== 'aborting' && state !== 'error';
+      if (stranded && nodeInfo.dueJob?.type !== 'abort') {
+        logger.info(`Abort is not due in state ${state}, skipping`, { node: nodeInfo.uuid });
+        return;
+      }
       if (nodeInfo.manageBoot) {
         try {
           await callWithRetries(
@@ -75,7 +95,7 @@ export function abortJob(options: {
         }
       }
       try {
-        await nodeInfo.finished('abort_end', 'Canceled by operator');
+        await nodeInfo.finished(stranded ? 'error' : 'abort_end', 'Canceled by operator');
         logger.info('Introspection aborted', { node: nodeInfo.uuid });
       } catch (err) {
         if (!(err instanceof NodeStateInvalidEvent)) throw err;

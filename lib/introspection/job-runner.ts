@@ -17,6 +17,7 @@
 import type { Job, JobHandler, JobSubmitter, JobTable } from '#lib/introspection/jobs.ts';
 import { jobStamp } from '#lib/introspection/jobs.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
+import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { JobQueue } from '#lib/ports/job-queue.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 
@@ -69,31 +70,41 @@ export class JobRunner implements JobSubmitter {
     const nodeInfo = nodeCache.nodeInfo(job.uuid, 'leaseOwner' in job ? { leaseOwner: job.leaseOwner } : {});
     await nodeInfo.acquireLock({ blocking: true });
     try {
-      const record = await nodeInfo.reload();
-      if (record === undefined) {
-        logger.info('Job for a node no longer cached, skipping', log);
-        return;
-      }
-      const handler = this.#options.table[job.type] as JobHandler;
-      const sameRun = !('startedAt' in job) || jobStamp(record.startedAt) === job.startedAt;
-      if (!sameRun || !handler.dueIn.includes(record.state)) {
-        logger.info(`Job is not due in state ${record.state}, skipping`, log);
-        return;
-      }
-      try {
-        await handler.run(nodeInfo, job);
-      } catch (err) {
-        // A failure the job recorded on the node (it went to `error`) is the job's outcome: running
-        // it again could not change it. Anything else (storage, a crash before recording) is retried.
-        const after = await nodeCache.nodeInfo(job.uuid).reload();
-        if (after?.state === 'error' && after.versionId !== record.versionId) {
-          logger.warn('Job failed; the failure is recorded on the node', { ...log, error: String(err) });
-          return;
-        }
-        throw err;
-      }
+      await this.runLocked(nodeInfo, job);
     } finally {
       await nodeInfo.releaseLock();
+    }
+  }
+
+  /**
+   * Run `job` on a node whose lease the caller holds (the worker, or the clean-up's recovery): re-read
+   * the record, then run the handler if the job is still due. The caller releases the lease.
+   */
+  async runLocked(nodeInfo: NodeInfo, job: Job): Promise<void> {
+    const { logger, nodeCache } = this.#options;
+    const log = { node: job.uuid, job: job.type };
+    const record = await nodeInfo.reload();
+    if (record === undefined) {
+      logger.info('Job for a node no longer cached, skipping', log);
+      return;
+    }
+    const handler = this.#options.table[job.type] as JobHandler;
+    const sameRun = !('startedAt' in job) || jobStamp(record.startedAt) === job.startedAt;
+    if (!sameRun || !handler.dueIn.includes(record.state)) {
+      logger.info(`Job is not due in state ${record.state}, skipping`, log);
+      return;
+    }
+    try {
+      await handler.run(nodeInfo, job);
+    } catch (err) {
+      // A failure the job recorded on the node (it went to `error`) is the job's outcome: running
+      // it again could not change it. Anything else (storage, a crash before recording) is retried.
+      const after = await nodeCache.nodeInfo(job.uuid).reload();
+      if (after?.state === 'error' && after.versionId !== record.versionId) {
+        logger.warn('Job failed; the failure is recorded on the node', { ...log, error: String(err) });
+        return;
+      }
+      throw err;
     }
   }
 }

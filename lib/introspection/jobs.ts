@@ -18,6 +18,7 @@
  * ```
  */
 import * as z from 'zod';
+import { InspectorError, IronicError, IronicUnavailable } from '#lib/domain/errors.ts';
 import type { IntrospectionState } from '#lib/domain/state-machine.ts';
 import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
@@ -42,15 +43,27 @@ export const jobSchema = z.discriminatedUnion('type', [
     uuid: z.string(),
     startedAt: z.string(),
     powerOff: z.boolean(),
-    leaseOwner: z.string(),
+    /** The lease the callback hands over; absent when the clean-up's recovery runs it, holding the lease. */
+    leaseOwner: z.string().optional(),
+  }),
+  /**
+   * Processing that a callback could not complete (or that the clean-up found interrupted): the
+   * pipeline again on the stored unprocessed data, then power off and `finish` (docs/design.md#recovery).
+   */
+  z.object({
+    type: z.literal('process'),
+    uuid: z.string(),
+    startedAt: z.string(),
+    powerOff: z.boolean(),
+    leaseOwner: z.string().optional(),
   }),
   /** After an accepted abort (the `abort` event is already recorded): power off, `abort_end`. */
-  z.object({ type: z.literal('abort'), uuid: z.string(), leaseOwner: z.string() }),
+  z.object({ type: z.literal('abort'), uuid: z.string(), leaseOwner: z.string().optional() }),
   /** Reapply processing to the stored unprocessed data (or to `data` when storing is off). */
   z.object({
     type: z.literal('reapply'),
     uuid: z.string(),
-    leaseOwner: z.string(),
+    leaseOwner: z.string().optional(),
     startedAt: z.string(),
     data: z.record(z.string(), z.unknown()).optional(),
   }),
@@ -76,6 +89,31 @@ export interface JobSubmitter {
   /** Enqueue `job`; if the queue refuses it, run it before answering rather than lose it. */
   submit(job: Job): Promise<void>;
 }
+
+/**
+ * Whether a job's failure is one a later try can get past: Ironic unreachable or overloaded, or a
+ * failure that is no inspector error at all (storage throttled, a network error). Such a failure
+ * leaves the node as it is, with its step due, for the queue's next delivery or the clean-up's
+ * recovery, instead of failing the introspection.
+ *
+ * @example
+ * ```ts
+ * isTransientFailure(new IronicUnavailable(url, 'ECONNREFUSED')); // true
+ * isTransientFailure(new TypeError('boom'));                        // false
+ * ```
+ */
+export function isTransientFailure(err: unknown): boolean {
+  if (err instanceof IronicUnavailable) return true;
+  if (err instanceof IronicError) return TRANSIENT_HTTP_STATUSES.includes(err.ironicStatus);
+  if (err instanceof InspectorError || typeof err !== 'object' || err === null) return false;
+  // An AWS service's answer (throttling, conflict, 5xx) carries the SDK's `$metadata`; a network
+  // failure carries its system error code. A TypeError is a bug, not worth a retry.
+  const { $metadata, code } = err as { $metadata?: unknown; code?: unknown };
+  return $metadata !== undefined || (typeof code === 'string' && NETWORK_ERROR_CODES.includes(code));
+}
+
+const TRANSIENT_HTTP_STATUSES = [502, 503, 504];
+const NETWORK_ERROR_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'];
 
 /** How a job names the introspection run it belongs to: the node's `started_at`, stored form. */
 export function jobStamp(startedAt: Date | null): string {

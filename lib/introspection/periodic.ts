@@ -1,19 +1,23 @@
 /**
  * The periodic task (upstream's `periodic_clean_up` and `sync_with_ironic`), run by the clean-up
- * function on a schedule: time out stale introspections, then drop nodes Ironic no longer has. Safe
+ * function on a schedule: drive stranded nodes to their end (`recovery.ts`), time out stale
+ * introspections, then drop nodes Ironic no longer has. Safe
  * when two runs overlap (non-blocking locks and re-checks in `clean_up`, idempotent deletes in the
  * sync).
  *
  * @example
  * ```ts
- * const { timedOut, dropped } = await periodic.run();
+ * const { recovered, timedOut, dropped } = await periodic.run();
  * ```
  */
+import type { Recovery } from '#lib/introspection/recovery.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 
 /** What one pass did. */
 export interface PeriodicResult {
+  /** Stranded nodes whose due step was run (docs/design.md#recovery). */
+  readonly recovered: string[];
   readonly timedOut: string[];
   readonly dropped: string[];
 }
@@ -21,6 +25,7 @@ export interface PeriodicResult {
 /** What the periodic task needs. */
 export interface PeriodicTasksOptions {
   readonly nodeCache: Pick<NodeCache, 'cleanUp' | 'syncWithIronic'>;
+  readonly recovery: Pick<Recovery, 'run'>;
   readonly logger: Logger;
 }
 
@@ -32,8 +37,17 @@ export class PeriodicTasks {
     this.#options = options;
   }
 
-  /** One pass: clean-up, then the Ironic sync (whose failure waits for the next pass). */
+  /**
+   * One pass: recovery of stranded nodes first (a node that succeeded must not be timed out for its
+   * lost finish), then clean-up, then the Ironic sync (whose failure waits for the next pass).
+   */
   async run(): Promise<PeriodicResult> {
+    let recovered: string[] = [];
+    try {
+      recovered = await this.#options.recovery.run();
+    } catch (err) {
+      this.#options.logger.error('Recovery failed, will try again next period', { error: String(err) });
+    }
     const timedOut = await this.#options.nodeCache.cleanUp();
     let dropped: string[] = [];
     try {
@@ -41,6 +55,6 @@ export class PeriodicTasks {
     } catch (err) {
       this.#options.logger.error('Ironic sync failed, will try again next period', { error: String(err) });
     }
-    return { timedOut, dropped };
+    return { recovered, timedOut, dropped };
   }
 }

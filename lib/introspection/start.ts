@@ -15,6 +15,7 @@ import { bmcAddresses } from '#lib/domain/bmc-address.ts';
 import { parseBooleanString } from '#lib/domain/booleans.ts';
 import { InspectorError, PowerValidationFailed } from '#lib/domain/errors.ts';
 import { ironicNode, requireIronic } from '#lib/domain/ironic-calls.ts';
+import { canonicalLookupValue } from '#lib/domain/lookup-attributes.ts';
 import { assertIntrospectable } from '#lib/domain/provision-states.ts';
 import { callWithRetries } from '#lib/introspection/ironic-retries.ts';
 import { type JobHandler, type JobOf, jobStamp } from '#lib/introspection/jobs.ts';
@@ -53,7 +54,10 @@ export function introspectNode(
     await nodeInfo.acquireLock({ blocking: true });
     const macs = Object.keys(await nodeInfo.ironic.ports());
     if (macs.length > 0) {
-      await nodeInfo.addAttribute('mac', macs);
+      // Only the MACs not held yet: a re-run of this step (docs/design.md#recovery) adds no duplicates.
+      const held = new Set((await nodeInfo.attributes()).mac ?? []);
+      const missing = macs.filter((mac) => !held.has(canonicalLookupValue('mac', mac)));
+      if (missing.length > 0) await nodeInfo.addAttribute('mac', missing);
       logger.info(`Whitelisting MAC's ${macs.join(', ')} for a PXE boot`, { node: nodeInfo.uuid });
     }
     const attributes = await nodeInfo.attributes();
@@ -141,10 +145,16 @@ export class StartIntrospection {
       }
     }
     const bmc = await bmcAddresses(node, { logger, fields: this.#options.ipmiAddressFields });
+    // The power slot first, so the record says from when its `introspect` step is due: a node waiting
+    // for a slot further away than one lease is not stranded (docs/design.md#recovery).
+    const nowMs = this.#options.now().getTime();
+    const slotMs = options.manageBoot ? await this.#reservePowerSlot(nowMs) : nowMs;
     const nodeInfo = await nodeCache.startIntrospection(node.uuid, {
       manageBoot: options.manageBoot,
       attributes: { bmc_address: bmc },
       node,
+      dueJob: { type: 'introspect' },
+      progressAt: new Date(slotMs),
     });
     logger.info('Introspection started', { node: node.uuid, manageBoot: options.manageBoot });
     if (!options.manageBoot) {
@@ -153,7 +163,16 @@ export class StartIntrospection {
       return;
     }
     try {
-      await this.#enqueueIntrospect(nodeInfo, persistentBoot(node));
+      await this.#options.queue.send(
+        {
+          type: 'introspect',
+          uuid: nodeInfo.uuid,
+          startedAt: jobStamp(nodeInfo.startedAt),
+          notBeforeMs: slotMs,
+          persistentBoot: persistentBoot(node),
+        },
+        { delayMs: slotMs - nowMs },
+      );
     } catch (err) {
       const message = `Failed to submit introspection job: ${(err as Error).message}`;
       await nodeInfo.finished('error', message);
@@ -165,20 +184,9 @@ export class StartIntrospection {
    * Upstream's introspection_delay: power actions at least that far apart, across all workers. The
    * reboot job waits in the queue for its slot instead of a worker sleeping for it.
    */
-  async #enqueueIntrospect(nodeInfo: NodeInfo, persistent: boolean): Promise<void> {
+  async #reservePowerSlot(nowMs: number): Promise<number> {
     const delayMs = this.#options.introspectionDelaySeconds * 1000;
-    const nowMs = this.#options.now().getTime();
-    const slotMs = delayMs > 0 ? await this.#options.powerSlots.reservePowerSlot(nowMs, delayMs) : nowMs;
-    await this.#options.queue.send(
-      {
-        type: 'introspect',
-        uuid: nodeInfo.uuid,
-        startedAt: jobStamp(nodeInfo.startedAt),
-        notBeforeMs: slotMs,
-        persistentBoot: persistent,
-      },
-      { delayMs: slotMs - nowMs },
-    );
+    return delayMs > 0 ? await this.#options.powerSlots.reservePowerSlot(nowMs, delayMs) : nowMs;
   }
 }
 

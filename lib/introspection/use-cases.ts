@@ -13,19 +13,23 @@
 import type { InspectorConfig } from '#lib/config.ts';
 import { requireIronic } from '#lib/domain/ironic-calls.ts';
 import { AbortIntrospection, abortJob } from '#lib/introspection/abort.ts';
-import { ContinueIntrospection, finishJob } from '#lib/introspection/continue.ts';
+import { ContinueIntrospection } from '#lib/introspection/continue.ts';
+import { finishJob } from '#lib/introspection/finish.ts';
 import { JobRunner } from '#lib/introspection/job-runner.ts';
 import type { JobTable } from '#lib/introspection/jobs.ts';
 import { type NodeSummary, nodeSummaries } from '#lib/introspection/node-summaries.ts';
 import { PeriodicTasks } from '#lib/introspection/periodic.ts';
+import { processJob } from '#lib/introspection/process-job.ts';
 import { currentPxeFilter } from '#lib/introspection/pxe-filter.ts';
 import { IntrospectionReads } from '#lib/introspection/reads.ts';
 import { ReapplyIntrospection, reapplyJob } from '#lib/introspection/reapply.ts';
+import { Recovery } from '#lib/introspection/recovery.ts';
 import { introspectJob, StartIntrospection } from '#lib/introspection/start.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { JobQueue } from '#lib/ports/job-queue.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { LookupFailureLimiter } from '#lib/ports/lookup-failure-limiter.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
 import type { PowerSlots } from '#lib/ports/power-slots.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
@@ -45,6 +49,8 @@ export interface UseCaseOptions {
   readonly now: () => Date;
   readonly logger: Logger;
   readonly metrics: MetricsSink;
+  /** Failed ramdisk callback lookups per source address. */
+  readonly lookupLimiter: LookupFailureLimiter;
   /** Pause between retried Ironic calls (upstream: 1 s; tests shorten it). */
   readonly ironicRetryDelayMs?: number | undefined;
 }
@@ -75,6 +81,7 @@ export function createUseCases(options: UseCaseOptions): UseCases {
   const { config, nodeCache, ironic, queue, now, logger, metrics, rules } = options;
   const { processing } = config;
   const retryDelayMs = options.ironicRetryDelayMs ?? 1000;
+  const leaseMs = config.leaseSeconds * 1000;
   const pipeline = new ProcessingPipeline({ ...processing, logger });
   const introspect = {
     ironic,
@@ -86,6 +93,7 @@ export function createUseCases(options: UseCaseOptions): UseCases {
   /** The worker's table: what each job type does. */
   const table: JobTable = {
     introspect: introspectJob(introspect),
+    process: processJob({ ironic, logger, nodeCache, pipeline, rules, storeData: config.storeData }),
     finish: finishJob({ ironic, logger }),
     abort: abortJob({ ironic, logger, retryDelayMs }),
     reapply: reapplyJob({ nodeCache, pipeline, rules, logger, storeData: config.storeData }),
@@ -115,11 +123,34 @@ export function createUseCases(options: UseCaseOptions): UseCases {
       permitActiveIntrospection: processing.permitActiveIntrospection,
       nodeNotFoundHook: processing.nodeNotFoundHook,
       enrollNodeDriver: processing.enrollNodeDriver,
+      requirePortMac: config.lookup.requirePortMac,
+      lookupLimiter: options.lookupLimiter,
+      maxDataBytes: config.maxBodyBytes,
     }),
-    abort: new AbortIntrospection({ nodeCache, jobs }),
-    reapply: new ReapplyIntrospection({ nodeCache, jobs, now, logger, storeData: config.storeData }),
+    abort: new AbortIntrospection({ nodeCache, jobs, leaseMs, now }),
+    reapply: new ReapplyIntrospection({
+      nodeCache,
+      jobs,
+      now,
+      logger,
+      pipeline,
+      storeData: config.storeData,
+      maxDataBytes: config.maxBodyBytes,
+    }),
     reads: new IntrospectionReads({ nodeCache, storeData: config.storeData }),
-    periodic: new PeriodicTasks({ nodeCache, logger }),
+    periodic: new PeriodicTasks({
+      nodeCache,
+      logger,
+      recovery: new Recovery({
+        nodes: nodeCache.options.nodes,
+        nodeInfo: (uuid) => nodeCache.nodeInfo(uuid),
+        jobs,
+        leaseMs,
+        powerOff: processing.powerOff,
+        now,
+        logger,
+      }),
+    }),
     jobs,
     rules: rulesUseCases({ rules, logger, now }),
     nodeSummaries: (query) => nodeSummaries({ nodeCache, ironic: requireIronic({ ironic }) }, query),

@@ -25,6 +25,7 @@ import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
 import {
   assertChildItemRoom,
+  type DueJob,
   type LookupAttributeRow,
   type NodeRecord,
   type NodeStore,
@@ -46,6 +47,12 @@ export interface AddNodeOptions {
   readonly previousState?: IntrospectionState | null;
   /** The Ironic node, when the caller has it already (attached to the returned NodeInfo). */
   readonly node?: IronicNode;
+  /**
+   * The step the worker owes the new record (docs/design.md#recovery), and from when it is expected
+   * (default: now; a start's power slot may be later).
+   */
+  readonly dueJob?: DueJob;
+  readonly progressAt?: Date;
 }
 
 /** What add_node needs. */
@@ -107,6 +114,9 @@ export async function addNode(
       { error: null, startedAt: now, finishedAt: null },
       now,
     ),
+    ...(options.dueJob === undefined
+      ? {}
+      : { dueJob: options.dueJob, progressAt: options.progressAt ?? now }),
   };
   await deps.nodes.replaceNode(record, rows, expected);
   // Upstream's database store drops the old data with the record. S3 is not part of the DynamoDB

@@ -1,8 +1,8 @@
 /**
  * Upstream's `find_node`: the node a ramdisk callback belongs to, by its lookup attributes, returned
  * locked. Each distinct supplied `(name, value)` pair a node holds scores it one point; a tie at the
- * top is an error (docs/design.md#lookup-scoring). The cost is one index query per pair, whatever the
- * number of cached nodes.
+ * top is an error (docs/design.md#lookup-scoring); a value too long for the index matches nothing.
+ * The cost is one index query per pair, whatever the number of cached nodes.
  *
  * @example
  * ```ts
@@ -16,7 +16,7 @@ import {
   NodeNotOnIntrospectionError,
   NotFoundInCacheError,
 } from '#lib/domain/errors.ts';
-import { canonicalLookupValue, isEmptyInput } from '#lib/domain/lookup-attributes.ts';
+import { canonicalLookupValue, fitsLookupIndex, isEmptyInput } from '#lib/domain/lookup-attributes.ts';
 import { pyAttributes } from '#lib/domain/python-repr.ts';
 import { toPythonStr } from '#lib/domain/timestamps.ts';
 import type { LookupAttributes } from '#lib/node/add-node.ts';
@@ -48,7 +48,9 @@ export async function findNode(deps: FindNodeDeps, attributes: LookupAttributes)
       (typeof value === 'string' ? [value] : value).map((v) => canonicalLookupValue(name, v)),
     );
     for (const v of pairs) {
-      if (v === '') continue;
+      // A value longer than an index key can be stored by no node: it matches nothing (and DynamoDB
+      // would refuse the query).
+      if (v === '' || !fitsLookupIndex(v)) continue;
       const holders = new Set(await deps.nodes.findNodesByLookupAttribute(name, v));
       for (const uuid of holders) scores.set(uuid, (scores.get(uuid) ?? 0) + 1);
     }

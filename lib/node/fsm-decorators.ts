@@ -46,6 +46,11 @@ export interface ErrorTransitionOptions {
   readonly errors?: readonly ErrorClass[];
   /** Errors swallowed with a debug log (checked first). Default: invalid event and race condition. */
   readonly noErrors?: readonly ErrorClass[];
+  /**
+   * Failures that a later try can get past (Ironic unreachable, a storage hiccup): re-thrown with no
+   * transition, so the job is run again (docs/design.md#recovery). Checked after `noErrors`.
+   */
+  readonly retryable?: (err: unknown) => boolean;
   readonly logger?: Logger;
 }
 
@@ -68,7 +73,7 @@ export function triggersFsmErrorTransition(options: ErrorTransitionOptions = {})
           });
           return undefined;
         }
-        if (errors.some((cls) => err instanceof cls)) {
+        if (options.retryable?.(err) !== true && errors.some((cls) => err instanceof cls)) {
           await nodeInfo.finished('error', err instanceof Error ? err.message : String(err));
         }
         throw err;

@@ -9,7 +9,7 @@
  */
 import { NodeNameNotResolvable, NotFoundInCacheError } from '#lib/domain/errors.ts';
 import { ironicNode } from '#lib/domain/ironic-calls.ts';
-import { canonicalUuid, isUuidLike } from '#lib/domain/uuids.ts';
+import { assertNodeIdentifier, canonicalUuid, isUuidLike } from '#lib/domain/uuids.ts';
 import type { NodeInfo, NodeInfoFactory } from '#lib/node/node-info.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';
 import type { NodeStore } from '#lib/ports/node-store.ts';
@@ -19,10 +19,12 @@ import type { NodeStore } from '#lib/ports/node-store.ts';
  *
  * @throws NodeNotFoundInIronic "Node <name> was not found in Ironic" (404)
  * @throws InspectorError "Cannot get node <name>: <error>" for Ironic's 400
+ * @throws InvalidNodeIdentifier (400) for what can be neither a UUID nor a name, Ironic not asked
  * @throws NodeNameNotResolvable when no Ironic client is configured
  */
 export async function resolveNodeId(ironic: IronicApi | undefined, nodeId: string): Promise<string> {
   if (isUuidLike(nodeId)) return canonicalUuid(nodeId);
+  assertNodeIdentifier(nodeId);
   if (ironic === undefined) throw new NodeNameNotResolvable(nodeId);
   return (await ironicNode(ironic, nodeId, { fields: ['uuid'] })).uuid;
 }

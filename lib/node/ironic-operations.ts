@@ -47,6 +47,8 @@ export class NodeIronic {
   readonly #options: NodeIronicOptions;
   #node: IronicNode | undefined;
   #ports: Record<string, IronicPort> | undefined;
+  /** While {@link batch} runs: the node patches gathered, and the node as Ironic has it. */
+  #batch: { patches: JsonPatch[]; base: IronicNode } | undefined;
 
   constructor(options: NodeIronicOptions) {
     this.#options = options;
@@ -145,9 +147,46 @@ export class NodeIronic {
     options: { resetInterfaces?: boolean } = {},
   ): Promise<IronicNode> {
     const absolute = patches.map((p) => (p.path.startsWith('/') ? p : { ...p, path: `/${p.path}` }));
+    if (this.#batch !== undefined && options.resetInterfaces !== true) {
+      // Gathered for the batch's one PATCH; the cached node shows them at once to later readers.
+      this.#batch.patches.push(...absolute);
+      const node = structuredClone(await this.node());
+      for (const p of absolute) applyPatch(node as Record<string, unknown>, p);
+      this.#node = node;
+      return node;
+    }
     this.#options.logger.debug('Updating node with patches', { node: this.#uuid, patches: absolute });
     this.#node = await this.#client().patchNode(this.#uuid, absolute, options);
     return this.#node;
+  }
+
+  /**
+   * Run `work` with the node's patches gathered and sent as one PATCH at its end (ports are created
+   * and patched at once): Ironic applies a PATCH whole or not at all, so a refused one leaves the
+   * node as it was (docs/design.md#one-patch). Patches that would not change a value are not sent, so
+   * running the same work again sends nothing. Nothing is sent when `work` fails.
+   */
+  async batch<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#batch !== undefined) return work();
+    this.#batch = { patches: [], base: structuredClone(await this.node()) };
+    const batch = this.#batch;
+    let result: T;
+    try {
+      result = await work();
+    } finally {
+      this.#batch = undefined;
+    }
+    const changes = changedPatches(batch.base, batch.patches);
+    if (changes.length > 0) {
+      this.#options.logger.debug('Updating node with patches', { node: this.#uuid, patches: changes });
+      try {
+        this.#node = await this.#client().patchNode(this.#uuid, changes);
+      } catch (err) {
+        this.#node = undefined; // Ironic kept the node as it was: read it again when needed
+        throw err;
+      }
+    }
+    return result;
   }
 
   /** JSON-patch a port, given as a port or a MAC; the cached entry is replaced. */
@@ -253,4 +292,53 @@ export class NodeIronic {
     const after = update(structuredClone(value));
     if (!isDeepStrictEqual(before, after)) await this.patch([{ op, path, value: after }]);
   }
+}
+
+/** The segments of a JSON pointer (`~1` is `/`, `~0` is `~`). */
+function pointer(path: string): string[] {
+  return path
+    .replace(/^\//, '')
+    .split('/')
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+/** Apply one add/replace/remove patch to a node held in memory (objects created on the way). */
+function applyPatch(target: Record<string, unknown>, patch: JsonPatch): void {
+  const parts = pointer(patch.path);
+  const last = parts.pop() as string;
+  let container = target;
+  for (const part of parts) {
+    const next = container[part];
+    if (typeof next !== 'object' || next === null) container[part] = {};
+    container = container[part] as Record<string, unknown>;
+  }
+  if (patch.op === 'remove') delete container[last];
+  else container[last] = structuredClone(patch.value);
+}
+
+/** The value at a JSON pointer of a node, or undefined. */
+function valueAt(node: IronicNode, path: string): unknown {
+  let value: unknown = node;
+  for (const part of pointer(path)) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/**
+ * The gathered patches as one PATCH: the last patch of each path, in order, without those that would
+ * leave `base` as it is.
+ */
+function changedPatches(base: IronicNode, patches: readonly JsonPatch[]): JsonPatch[] {
+  const last = new Map<string, JsonPatch>();
+  for (const p of patches) {
+    last.delete(p.path);
+    last.set(p.path, p);
+  }
+  return [...last.values()].filter((p) =>
+    p.op === 'remove'
+      ? valueAt(base, p.path) !== undefined
+      : !isDeepStrictEqual(valueAt(base, p.path), p.value),
+  );
 }

@@ -19,25 +19,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { NodeNotFoundInDBError, NodeStateInvalidEvent, NotFoundInCacheError } from '#lib/domain/errors.ts';
-import {
-  asList,
-  canonicalLookupValue,
-  newRowId,
-  validateLookupValue,
-} from '#lib/domain/lookup-attributes.ts';
 import type { IntrospectionEvent, IntrospectionState } from '#lib/domain/state-machine.ts';
 import { NodeIronic, type NodeIronicSettings } from '#lib/node/ironic-operations.ts';
 import { NodeLease, type NodeLeaseSettings } from '#lib/node/lease.ts';
+import { NodeChildren } from '#lib/node/node-children.ts';
 import { stateTransition, transition } from '#lib/node/transition.ts';
 import type { IronicNode, IronicPort } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricsSink } from '#lib/ports/metrics.ts';
-import {
-  assertChildItemRoom,
-  type NodeRecord,
-  type NodeRecordChanges,
-  type NodeStore,
-} from '#lib/ports/node-store.ts';
+import type { DueJob, NodeRecord, NodeRecordChanges, NodeStore } from '#lib/ports/node-store.ts';
 
 /** What every NodeInfo of a node cache is built with. */
 export interface NodeInfoOptions {
@@ -61,6 +51,8 @@ export interface NodeInfoFields {
   readonly finishedAt?: Date | null;
   readonly error?: string | null;
   readonly manageBoot?: boolean | null;
+  readonly dueJob?: DueJob | undefined;
+  readonly progressAt?: Date | undefined;
   /** The Ironic node, already fetched. */
   readonly node?: IronicNode | undefined;
   /** The node's Ironic ports, already fetched: a list, or MAC → port. */
@@ -80,13 +72,15 @@ export class NodeInfo {
   error: string | null;
   /** Whether inspector manages boot (PXE, reboot, power off) for this node; NULL in old rows means true. */
   manageBoot: boolean;
+  /** The step due (the record's outbox, docs/design.md#recovery) and when progress was last recorded. */
+  dueJob: DueJob | null;
+  progressAt: Date | null;
   /** The node's Ironic operations (node, ports, patches, capabilities, traits). */
   readonly ironic: NodeIronic;
 
   #state: IntrospectionState | undefined;
   #versionId: string | undefined;
-  #attributes: Record<string, string[]> | undefined;
-  #options: Record<string, unknown> | undefined;
+  readonly #children: NodeChildren;
   readonly #lease: NodeLease;
   readonly #deps: NodeInfoOptions;
 
@@ -99,8 +93,16 @@ export class NodeInfo {
     this.finishedAt = fields.finishedAt ?? null;
     this.error = fields.error ?? null;
     this.manageBoot = fields.manageBoot ?? true;
+    this.dueJob = fields.dueJob ?? null;
+    this.progressAt = fields.progressAt ?? null;
     const { uuid, leaseOwner: handedOverBy } = fields;
     const { logger, now, metrics } = options;
+    this.#children = new NodeChildren({
+      uuid,
+      nodes: options.nodes,
+      now,
+      versionId: () => this.versionId(),
+    });
     this.#lease = new NodeLease({ ...options.lease, uuid, now, logger, metrics, handedOverBy });
     this.ironic = new NodeIronic({
       ...options.ironic,
@@ -165,6 +167,8 @@ export class NodeInfo {
     this.finishedAt = record.finishedAt;
     this.error = record.error;
     this.manageBoot = record.manageBoot;
+    this.dueJob = record.dueJob ?? null;
+    this.progressAt = record.progressAt ?? null;
   }
 
   /**
@@ -179,11 +183,30 @@ export class NodeInfo {
     await this.#deps.nodes.updateNode(this.uuid, expected, changes, next);
     this.#versionId = next;
     if (changes.state !== undefined) this.#state = changes.state;
+    if (changes.dueJob !== undefined) this.dueJob = changes.dueJob;
+    if (changes.progressAt !== undefined) this.progressAt = changes.progressAt;
   }
 
-  /** Upstream `commit()`: persist `startedAt`, `finishedAt` and `error` as held in memory. */
-  async commit(): Promise<void> {
-    await this.#commit({ startedAt: this.startedAt, finishedAt: this.finishedAt, error: this.error });
+  /** The outbox changes that make `due` the step due (null: none) as of now. */
+  #due(due: DueJob | null): NodeRecordChanges {
+    return { dueJob: due, progressAt: due === null ? null : this.#deps.now() };
+  }
+
+  /**
+   * Record progress: `due` is now the step owed to the node (docs/design.md#recovery), in one write
+   * conditioned on the version this NodeInfo saw.
+   */
+  async recordProgress(due: DueJob | null): Promise<void> {
+    await this.#commit(this.#due(due));
+  }
+
+  /**
+   * Upstream `commit()`: persist `startedAt`, `finishedAt` and `error` as held in memory (and `due`
+   * as the step now owed to the node, when given).
+   */
+  async commit(due?: DueJob | null): Promise<void> {
+    const times = { startedAt: this.startedAt, finishedAt: this.finishedAt, error: this.error };
+    await this.#commit({ ...times, ...(due === undefined ? {} : this.#due(due)) });
   }
 
   /** Upstream `_set_state`. */
@@ -193,14 +216,17 @@ export class NodeInfo {
 
   /**
    * Process `event` on the current state and persist the new state if it changed (self-loops write
-   * nothing).
+   * nothing); the change clears the node's outbox, or makes `due` the step now owed (the same write).
    *
    * An invalid event logs "Invalid event: …" and throws NodeStateInvalidEvent with automaton's text;
    * when `strict`, the node is first finished with event `error` and that text.
    *
    * @throws NodeStateInvalidEvent, NodeStateRaceCondition, UndefinedStateError
    */
-  async fsmEvent(event: IntrospectionEvent, options: { readonly strict?: boolean } = {}): Promise<void> {
+  async fsmEvent(
+    event: IntrospectionEvent,
+    options: { readonly strict?: boolean; readonly due?: DueJob | null } = {},
+  ): Promise<void> {
     const strict = options.strict ?? false;
     await this.versionId(); // state and version from one read: the write is checked against what we decide on
     const current = await this.state();
@@ -216,8 +242,9 @@ export class NodeInfo {
       throw err;
     }
     if (target === current) return;
+    // A state change records the outcome of the step that was due: it names the next one, or none.
     const change = stateTransition(event, current, target, this, this.#deps.now());
-    await this.#commit({ state: target, transition: change });
+    await this.#commit({ state: target, transition: change, ...this.#due(options.due ?? null) });
   }
 
   /**
@@ -239,14 +266,22 @@ export class NodeInfo {
       const next = randomUUID();
       const after = { error, startedAt: this.startedAt, finishedAt };
       const change = stateTransition(event, current, target, after, finishedAt);
-      const changes = { state: target, finishedAt, error, transition: change };
+      const changes = {
+        state: target,
+        finishedAt,
+        error,
+        transition: change,
+        dueJob: null,
+        progressAt: null,
+      };
       await this.#deps.nodes.finishNode(this.uuid, expected, changes, next);
       this.#versionId = next;
+      this.dueJob = null;
+      this.progressAt = null;
       this.#state = target;
       this.finishedAt = finishedAt;
       this.error = error;
-      this.#attributes = {};
-      this.#options = {};
+      this.#children.reset(true);
       const outcome = target === 'finished' ? 'Finished' : event === 'timeout' ? 'TimedOut' : 'Failed';
       this.#deps.metrics?.count(`Introspections${outcome}`);
     } finally {
@@ -280,73 +315,33 @@ export class NodeInfo {
     return this.#lease.release();
   }
 
-  // ---- lookup attributes and options ------------------------------------------------------------
+  // ---- lookup attributes and options (lib/node/node-children.ts) ----------------------------------
 
   /** Lookup attributes as name → values (row order), loaded once and cached. */
-  async attributes(): Promise<Record<string, string[]>> {
-    if (this.#attributes === undefined) {
-      const rows = await this.#deps.nodes.getLookupAttributes(this.uuid);
-      const attributes: Record<string, string[]> = {};
-      for (const row of rows) {
-        const values = attributes[row.name] ?? [];
-        values.push(row.value);
-        attributes[row.name] = values;
-      }
-      this.#attributes = attributes;
-    }
-    return this.#attributes;
+  attributes(): Promise<Record<string, string[]>> {
+    return this.#children.attributes();
   }
 
-  /**
-   * Store lookup attribute rows: one per value, duplicates allowed, values in canonical form. The
-   * record must still be the one this NodeInfo saw (else NodeStateRaceCondition).
-   *
-   * @throws InvalidLookupAttribute for an empty or over-long value, or when the node would hold more
-   * lookup attributes and options than one transaction can drop
-   */
-  async addAttribute(name: string, value: string | readonly string[]): Promise<void> {
-    const values = asList(value);
-    if (values.length === 0) return;
-    for (const v of values) validateLookupValue(name, v);
-    await this.#checkRoom(values.length);
-    const now = this.#deps.now();
-    const rows = values.map((v) => ({ rowId: newRowId(now), name, value: canonicalLookupValue(name, v) }));
-    await this.#deps.nodes.addLookupAttributes(this.uuid, await this.versionId(), rows);
-    this.#attributes = undefined;
+  /** Store lookup attribute rows (one per value, canonical form) under the version seen: see NodeChildren. */
+  addAttribute(name: string, value: string | readonly string[]): Promise<void> {
+    return this.#children.addAttribute(name, value);
   }
 
   /** Node options as name → value (JSON-decoded), loaded once and cached. */
-  async options(): Promise<Record<string, unknown>> {
-    if (this.#options === undefined) {
-      const stored = await this.#deps.nodes.getOptions(this.uuid);
-      this.#options = Object.fromEntries([...stored].map(([name, json]) => [name, JSON.parse(json)]));
-    }
-    return this.#options;
+  options(): Promise<Record<string, unknown>> {
+    return this.#children.options();
   }
 
   /** Set one option (JSON-encoded); visible at once here and to new NodeInfo objects. */
-  async setOption(name: string, value: unknown): Promise<void> {
-    const json = JSON.stringify(value ?? null);
-    const options = await this.options();
-    if (!(name in options)) await this.#checkRoom(1);
-    await this.#deps.nodes.putOption(this.uuid, await this.versionId(), name, json);
-    options[name] = JSON.parse(json);
+  setOption(name: string, value: unknown): Promise<void> {
+    return this.#children.setOption(name, value);
   }
 
-  async #checkRoom(adding: number): Promise<void> {
-    const attributes = Object.values(await this.attributes()).reduce((n, values) => n + values.length, 0);
-    assertChildItemRoom(attributes + Object.keys(await this.options()).length, adding);
-  }
-
-  /**
-   * Drop every cached value (state, version, attributes, options, Ironic node and ports); timestamps
-   * and the lock stay.
-   */
+  /** Drop every cached value (state, version, children, Ironic node and ports); times and lock stay. */
   invalidateCache(): void {
     this.#state = undefined;
     this.#versionId = undefined;
-    this.#attributes = undefined;
-    this.#options = undefined;
+    this.#children.reset(false);
     this.ironic.invalidateCache();
   }
 }

@@ -14,6 +14,8 @@ export const InspectorMetric = {
   IntrospectionsFailed: 'IntrospectionsFailed',
   IntrospectionsTimedOut: 'IntrospectionsTimedOut',
   LookupFailures: 'LookupFailures',
+  /** Callbacks refused unlooked-up: their source address spent its budget of failed lookups. */
+  LookupsThrottled: 'LookupsThrottled',
   LockWaits: 'LockWaits',
 } as const;
 export type InspectorMetricName = (typeof InspectorMetric)[keyof typeof InspectorMetric];

@@ -27,7 +27,32 @@ export interface NodeRecord {
   readonly manageBoot: boolean;
   /** Written with a record that starts an introspection (never read back). */
   readonly transition?: StateTransition;
+  /**
+   * The node's outbox (docs/design.md#recovery): the step the worker owes this node, written in the
+   * same conditional write as the state change that made it due, and cleared (or replaced by the next
+   * step) in the write that records its outcome. Absent when nothing is due.
+   */
+  readonly dueJob?: DueJob | undefined;
+  /** When the node last recorded progress (a step became due or was done); absent with no step due. */
+  readonly progressAt?: Date | undefined;
 }
+
+/**
+ * A step the worker owes a node in a transient state: what the clean-up re-runs when the node's holder
+ * died and its queued job was lost. It names no lease owner (any holder may run it) and no run (the
+ * record's `started_at` is the run).
+ */
+export type DueJob =
+  /** `starting`: MAC lookup attributes, PXE boot device, reboot, `wait`. */
+  | { readonly type: 'introspect' }
+  /** `processing` (or `enrolling`), processing not yet done: re-run it from the stored unprocessed data. */
+  | { readonly type: 'process'; readonly powerOff: boolean }
+  /** `processing`, processing done and its data stored: power off (when wanted) and `finish`. */
+  | { readonly type: 'finish'; readonly powerOff: boolean }
+  /** `aborting` (or a stranded node an operator aborted): power off, end with "Canceled by operator". */
+  | { readonly type: 'abort' }
+  /** `reapplying`: the pipeline on the stored unprocessed data, `finish`. */
+  | { readonly type: 'reapply' };
 
 /** Fields of a node record a write may change. */
 export interface NodeRecordChanges {
@@ -37,6 +62,9 @@ export interface NodeRecordChanges {
   error?: string | null;
   /** The state change this write makes; a write without one is no state change. */
   transition?: StateTransition;
+  /** The step now due (null: none). */
+  dueJob?: DueJob | null;
+  progressAt?: Date | null;
 }
 
 /**
@@ -186,6 +214,13 @@ export interface NodeStore {
 
   /** Records in `states` whose `started_at` is strictly before `threshold` (clean-up candidates). */
   listNodesStartedBefore(states: readonly IntrospectionState[], threshold: Date): Promise<NodeRecord[]>;
+
+  /**
+   * Records in `states` whose last progress (`progressAt`, else `startedAt`) is strictly before
+   * `threshold`: the recovery's candidates. Reads the state index's partitions of `states` only (the
+   * transient states, which hold only the nodes being worked on), never the whole table.
+   */
+  listStalledNodes(states: readonly IntrospectionState[], threshold: Date): Promise<NodeRecord[]>;
 
   /** Whether any record in `states` has no `finished_at`. */
   anyUnfinished(states: readonly IntrospectionState[]): Promise<boolean>;

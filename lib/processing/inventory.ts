@@ -11,7 +11,31 @@
  */
 import * as z from 'zod';
 import { InspectorError } from '#lib/domain/errors.ts';
+import { fitsLookupIndex, MAX_VALUE_BYTES } from '#lib/domain/lookup-attributes.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
+
+/**
+ * A count or size as the ramdisk reports it: a whole number from 0 to `max`, as a number or as decimal
+ * text (upstream reads it with `int()`). Anything else would reach Ironic as a property it refuses, or
+ * as a wrong one (`1e308` read as 1): refused before any write (docs/design.md#input-limits).
+ */
+const wholeNumber = (max: number) =>
+  z.union([z.number(), z.string()]).refine(
+    (v) => {
+      const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+      return Number.isInteger(n) && n >= 0 && n <= max;
+    },
+    { message: `expected a whole number from 0 to ${max}` },
+  );
+
+/** A BMC address: also a lookup attribute value, so no longer than the lookup index holds. */
+const bmcAddress = z
+  .string()
+  .refine(fitsLookupIndex, { message: `longer than ${MAX_VALUE_BYTES} bytes (a lookup value's limit)` });
+
+/** The largest CPU count and memory size (MiB) taken as real: 2^20 CPUs, 2^30 MiB (1 PiB). */
+const MAX_CPUS = 2 ** 20;
+const MAX_MEMORY_MB = 2 ** 30;
 
 export const interfacesSchema = z.array(
   z.looseObject({
@@ -26,8 +50,8 @@ export const interfacesSchema = z.array(
 /** What `validate_interfaces` needs: the NICs and the BMC addresses, nothing else. */
 const networkSchema = z.looseObject({
   interfaces: interfacesSchema,
-  bmc_address: z.string().nullable().optional(),
-  bmc_v6address: z.string().nullable().optional(),
+  bmc_address: bmcAddress.nullable().optional(),
+  bmc_v6address: bmcAddress.nullable().optional(),
 });
 export type InventoryNetwork = z.infer<typeof networkSchema>;
 
@@ -35,14 +59,21 @@ export type InventoryNetwork = z.infer<typeof networkSchema>;
 export const inventorySchema = z.looseObject({
   interfaces: interfacesSchema,
   cpu: z.looseObject({
-    count: z.union([z.number(), z.string()]).nullable().optional(),
+    count: wholeNumber(MAX_CPUS).nullable().optional(),
     architecture: z.string().nullable().optional(),
     flags: z.array(z.string()).nullable().optional(),
   }),
-  memory: z.looseObject({ physical_mb: z.union([z.number(), z.string()]).nullable().optional() }),
-  disks: z.array(z.looseObject({ name: z.string(), size: z.number() })),
-  bmc_address: z.string().nullable().optional(),
-  bmc_v6address: z.string().nullable().optional(),
+  memory: z.looseObject({ physical_mb: wholeNumber(MAX_MEMORY_MB).nullable().optional() }),
+  disks: z.array(
+    z.looseObject({
+      name: z.string(),
+      size: z.number().refine((n) => Number.isSafeInteger(n) && n >= 0, {
+        message: 'expected a whole number of bytes, 0 or more',
+      }),
+    }),
+  ),
+  bmc_address: bmcAddress.nullable().optional(),
+  bmc_v6address: bmcAddress.nullable().optional(),
   boot: z.looseObject({ current_boot_mode: z.string().nullable().optional() }).nullable().optional(),
 });
 export type Inventory = z.infer<typeof inventorySchema>;
@@ -53,6 +84,10 @@ export type Inventory = z.infer<typeof inventorySchema>;
  */
 export function inventoryProblems(data: IntrospectionDocument): string[] {
   const inventory = data.inventory;
+  const rootDisk = data.root_disk as { size?: unknown } | null | undefined;
+  if (typeof rootDisk?.size === 'number' && !(Number.isSafeInteger(rootDisk.size) && rootDisk.size >= 0)) {
+    return ['Invalid data: "root_disk.size": expected a whole number of bytes, 0 or more'];
+  }
   if (inventory === undefined || inventory === null) return [];
   if (typeof inventory !== 'object' || Array.isArray(inventory))
     return ['Invalid inventory: "inventory" is not an object'];

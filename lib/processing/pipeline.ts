@@ -86,8 +86,14 @@ export class ProcessingPipeline {
     return failures;
   }
 
-  /** Every hook's update of the node in Ironic, in order; the first failure stops it. */
+  /**
+   * Every hook's update of the node in Ironic, in order; the first failure stops it. The node's
+   * patches go to Ironic as one PATCH once every hook has run (docs/design.md#one-patch), so a
+   * failure leaves the node's properties as they were.
+   */
   async updateNode(nodeInfo: NodeInfo, data: IntrospectionDocument): Promise<void> {
-    for (const hook of this.hooks) await hook.beforeUpdate?.(data, nodeInfo);
+    await nodeInfo.ironic.batch(async () => {
+      for (const hook of this.hooks) await hook.beforeUpdate?.(data, nodeInfo);
+    });
   }
 }

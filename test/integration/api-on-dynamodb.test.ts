@@ -94,8 +94,36 @@ describe('the v1 API on DynamoDB Local and s3rver', () => {
     await stack.runtime.nodeCache.addNode(gone, 'finished');
     stack.clock.advance(2 * 3600 * 1000);
     const result = await stack.cleanUp();
-    expect(result).toEqual({ timedOut: [n.node.uuid], dropped: [gone] });
+    expect(result).toEqual({ recovered: [], timedOut: [n.node.uuid], dropped: [gone] });
     expect(await status(n.node.uuid)).toMatchObject({ state: 'error', error: 'Introspection timeout' });
     expect((await stack.call('GET', `/v1/introspection/${gone}`)).status).toBe(404);
+  });
+
+  it('an inventory.bmc_address of 5,000 characters is a 400, never a DynamoDB error: matched or not', async () => {
+    const long = '1'.repeat(5000);
+    const stranger = await ramdiskCallback(['52:54:02:ff:ff:01', '52:54:02:ff:ff:02'], long);
+    const unmatched = await stack.call('POST', '/v1/continue', { body: stranger });
+    expect(unmatched.status).toBe(400);
+    expect(JSON.stringify(unmatched.json)).toContain('longer than 1024 bytes');
+
+    const n = ironicNode();
+    await stack.call('POST', `/v1/introspection/${n.node.uuid}?manage_boot=0`);
+    const matched = await stack.call('POST', '/v1/continue', { body: await ramdiskCallback(n.macs, long) });
+    expect(matched.status).toBe(400);
+    expect(await status(n.node.uuid)).toMatchObject({ state: 'error', finished: true });
+  });
+
+  it('reapply to an unknown node, or to a waiting one, stores nothing in S3', async () => {
+    const unknown = randomUUID();
+    const body = { inventory: { replaced: true } };
+    const refused = await stack.call('POST', `/v1/introspection/${unknown}/data/unprocessed`, { body });
+    expect(refused.status).toBe(404);
+    expect(await stack.runtime.stores.introspectionData.get(unknown, false)).toBeUndefined();
+    const n = ironicNode();
+    await stack.call('POST', `/v1/introspection/${n.node.uuid}?manage_boot=0`);
+    const ignored = await stack.call('POST', `/v1/introspection/${n.node.uuid}/data/unprocessed`, { body });
+    expect([ignored.status, ignored.json]).toEqual([202, {}]);
+    expect(await stack.runtime.stores.introspectionData.get(n.node.uuid, false)).toBeUndefined();
+    expect((await status(n.node.uuid)).state).toBe('waiting');
   });
 });

@@ -311,10 +311,26 @@ describe('the dashboard in Chromium, with Keystone tokens', () => {
     await shoot(page, 'node-aborted');
   });
 
-  it('the rules page says rules are not there (GET /v1/rules is 404)', async () => {
-    await page.goto(`${stack.url}/dashboard#/rules`);
-    await page.locator('#rules-unavailable').waitFor();
-    await shoot(page, 'rules');
+  it('the rules page lists the introspection rules and shows one', async () => {
+    const created = await stack.call('POST', '/v1/rules', {
+      headers: { ...ADMIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        description: 'Tag large x86 machines',
+        conditions: [{ op: 'ge', field: 'memory_mb', value: 65536 }],
+        actions: [{ action: 'add-trait', name: 'CUSTOM_LARGE_X86' }],
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { uuid } = created.json as { uuid: string };
+    try {
+      await page.goto(`${stack.url}/dashboard#/rules`);
+      await expect.poll(() => page.locator('#rules').textContent(), SLOW).toContain('Tag large x86 machines');
+      await shoot(page, 'rules');
+      await page.locator(`a[href="#/rules/${uuid}"]`).click();
+      await expect.poll(() => page.locator('main').textContent(), SLOW).toContain('CUSTOM_LARGE_X86');
+    } finally {
+      await stack.call('DELETE', `/v1/rules/${uuid}`, { headers: ADMIN });
+    }
   });
 
   it('a reader sees statuses but not the data; a bad token asks again', async () => {

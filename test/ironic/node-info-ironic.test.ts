@@ -22,6 +22,7 @@ import {
   type RecordedRequest,
   recordingFetch,
   testIronic,
+  uniqueBmcAddress,
   uniqueMac,
 } from '#test/support/ironic.ts';
 
@@ -309,7 +310,7 @@ describe('node cache functions that read Ironic', () => {
 
   it('record_node finds by BMC address too, and refuses a node that is not active', async () => {
     const ironic = testIronic();
-    const bmc = `192.0.2.${Math.floor(Math.random() * 200) + 20}`;
+    const bmc = uniqueBmcAddress();
     const node = await createTestNode(ironic, { driver_info: { ipmi_address: bmc } });
     const error = await f.nodeCache.recordNode({ bmcAddresses: [bmc] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InspectorError);
@@ -318,7 +319,7 @@ describe('node cache functions that read Ironic', () => {
 
   it('record_node refuses MACs and BMC addresses of different nodes', async () => {
     const ironic = testIronic();
-    const bmc = `198.51.100.${Math.floor(Math.random() * 200) + 20}`;
+    const bmc = uniqueBmcAddress();
     const byBmc = await createTestNode(ironic, { driver_info: { ipmi_address: bmc } });
     const byMac = await createTestNode(ironic);
     const mac = uniqueMac();
@@ -377,14 +378,15 @@ describe('node cache functions that read Ironic', () => {
 describe('lookup attributes from Ironic', () => {
   it('takes the MACs of the ports and the BMC address from driver_info', async () => {
     const ironic = testIronic();
-    const node = await createTestNode(ironic, { driver_info: { ipmi_address: '192.0.2.77' } });
+    const bmc = uniqueBmcAddress();
+    const node = await createTestNode(ironic, { driver_info: { ipmi_address: bmc } });
     const macs = [uniqueMac(), uniqueMac()];
     for (const mac of macs) await ironic.createPort({ nodeUuid: node.uuid, address: mac });
     const attributes = await ironicLookupAttributes(
       await ironic.getNode(node.uuid),
       await ironic.listPorts({ node: node.uuid }),
     );
-    expect(attributes.bmc_address).toEqual(['192.0.2.77']);
+    expect(attributes.bmc_address).toEqual([bmc]);
     expect(attributes.mac.sort()).toEqual(macs.sort());
   });
 

@@ -47,6 +47,16 @@ export function uniqueMac(): string {
   return `52:54:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
 }
 
+let bmcSeed = Math.floor(Math.random() * 0xffffff);
+/**
+ * A BMC address no other test uses (10.0.0.0/8: about 16 million, where a shared Ironic that keeps
+ * every earlier run's nodes made a few hundred collide).
+ */
+export function uniqueBmcAddress(): string {
+  bmcSeed = (bmcSeed + 1) % 0xffffff;
+  return `10.${(bmcSeed >> 16) & 0xff}.${(bmcSeed >> 8) & 0xff}.${bmcSeed & 0xff}`;
+}
+
 /** A new fake-hardware node with a unique name. */
 export async function createTestNode(
   ironic: IronicClient,

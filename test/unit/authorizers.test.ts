@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttemptGuard } from '#lib/auth/attempt-guard.ts';
 import { checkBasicAuthorization, parseHtpasswd } from '#lib/auth/htpasswd.ts';
 import { KeystoneTokenValidator } from '#lib/auth/keystone-tokens.ts';
 import { checkPolicy, isPublicRoute } from '#lib/auth/policy.ts';
@@ -240,5 +241,28 @@ describe('Keystone tokens', () => {
     expect((await authorizeKeystone(event({ 'x-auth-token': 'forged' }), validator)).context).toMatchObject({
       identityStatus: 'Invalid',
     });
+  });
+
+  it('Keystone unreachable: the identity is Unavailable (the api answers 503), not an exception', async () => {
+    // Nothing listens on port 1: the validator cannot ask Keystone.
+    const validator = new KeystoneTokenValidator('http://127.0.0.1:1/v3', { timeoutMs: 2000 });
+    const guard = new AttemptGuard<never>({ failuresPerWindow: 1 });
+    for (let i = 0; i < 3; i++) {
+      // Keystone's silence is not the caller's failure: it never spends the source's budget.
+      const { context } = await authorizeKeystone(event({ 'x-auth-token': `token-${i}` }), validator, guard);
+      expect(context).toMatchObject({ identityStatus: 'Unavailable', user: '' });
+    }
+  });
+
+  it('past its budget of refused tokens, a source is refused without asking Keystone', async () => {
+    const validator = new KeystoneTokenValidator(url);
+    const guard = new AttemptGuard<never>({ failuresPerWindow: 2, rememberFailureMs: 0 });
+    const before = validations;
+    for (const token of ['forged-1', 'forged-2', 'forged-3', 'admin-token']) {
+      const { context } = await authorizeKeystone(event({ 'x-auth-token': token }), validator, guard);
+      expect(context).toMatchObject({ identityStatus: 'Invalid' });
+    }
+    // Two checks spent the budget; the third forged token and even a good one went unchecked.
+    expect(validations - before).toBe(2);
   });
 });

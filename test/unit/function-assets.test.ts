@@ -37,6 +37,7 @@ beforeAll(() => {
   const stack = new ServerlessInspectorStack(app, 'Inspector', {
     ironicUrl: 'https://ironic.example.com:6385',
     auth: 'http_basic',
+    callbackAllowedCidrs: ['198.51.100.0/28'],
   });
   const assembly = app.synth();
   const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');

@@ -19,6 +19,7 @@ import { IntrospectionErrorMail } from '../../infra/introspection-error-mail.ts'
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new ServerlessInspectorStack(app, 'Inspector', {
   ironicUrl: 'https://ironic.example.com:6385',
+  callbackAllowedCidrs: ['198.51.100.0/28'],
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth(); // throws on an unacknowledged cdk-nag finding
@@ -184,7 +185,10 @@ describe('outputs and checks', () => {
 describe('the mail-on-error rule (docs/events.md, -c errorEmail=…)', () => {
   it('a rule on the bus for state error, to an e-mail topic, with a readable message; cdk-nag passes', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new ServerlessInspectorStack(app, 'Inspector', { ironicUrl: 'https://ironic.example.com' });
+    const stack = new ServerlessInspectorStack(app, 'Inspector', {
+      ironicUrl: 'https://ironic.example.com',
+      callbackAllowedCidrs: ['198.51.100.0/28'],
+    });
     new IntrospectionErrorMail(stack, 'Mail', { bus: stack.events.bus, email: 'ops@example.com' });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     app.synth();

@@ -21,8 +21,9 @@ function synth(props: Partial<ServerlessInspectorProps> = {}, bundle = false) {
   const app = new App({ context: bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ServerlessInspectorStack(app, 'Inspector', {
     ironicUrl: 'https://ironic.example.com:6385',
+    callbackAllowedCidrs: ['198.51.100.0/28'],
     ...props,
-  });
+  } as ServerlessInspectorProps);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   return { app, stack, template: Template.fromStack(stack), assembly };
@@ -161,8 +162,9 @@ describe('resources', () => {
     custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
   });
 
-  it('alarms: dead letters (worker, events), API 5xx, and errors and throttles of every function', () => {
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 3 + 3 * 2);
+  it('alarms: dead letters (worker, events), API 5xx, failed lookups, and errors and throttles of every function', () => {
+    // Dead letters of the worker and the events pipe, API 5xx, failed lookups; errors and throttles of three functions.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 3 * 2);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
@@ -322,7 +324,7 @@ describe('authentication modes', () => {
       AuthorizerType: 'REQUEST',
       EnableSimpleResponses: true,
       IdentitySource: ['$request.header.Authorization'],
-      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerResultTtlInSeconds: 60,
     });
     expect(actionsOf(template, 'BasicAuthorizer')).toContain('secretsmanager:GetSecretValue');
     expect(functionEnv(template, 'BasicAuthorizer').HTPASSWD_SECRET_ID).toBeDefined();
@@ -380,7 +382,10 @@ describe('cdk-nag and bundling', () => {
 
   it('the checks are live: an unacknowledged wildcard fails the synth', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new ServerlessInspectorStack(app, 'Inspector', { ironicUrl: 'https://ironic.example.com' });
+    const stack = new ServerlessInspectorStack(app, 'Inspector', {
+      ironicUrl: 'https://ironic.example.com',
+      callbackAllowedCidrs: 'open',
+    });
     stack.api.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/AwsSolutions/);

@@ -35,7 +35,7 @@ function testFiles(): Array<{ path: string; text: string }> {
 describe('every setting', () => {
   it('is set by a test other than the configuration tests', () => {
     const names = settingNames();
-    expect(names).toHaveLength(40);
+    expect(names).toHaveLength(46);
     const files = testFiles();
     // Set as an environment entry (`NAME: '…'`, `NAME=…`), not merely named in a title.
     const unset = names.filter(
@@ -81,7 +81,14 @@ describe('values read into the configuration', () => {
       S3_ENDPOINT: 'http://127.0.0.1:4569',
       EVENTS_URL: 'http://127.0.0.1:8088/events',
       AWS_REGION: 'eu-west-1',
+      CALLBACK_ALLOWED_CIDRS: '198.51.100.0/28, 2001:db8:7::/48',
+      LOOKUP_REQUIRE_PORT_MAC: 'true',
+      LOOKUP_FAILURES_PER_MINUTE: '0',
+      KEYSTONE_TIMEOUT_SECONDS: '2',
+      AUTH_CACHE_SECONDS: '0',
+      AUTH_FAILURES_PER_MINUTE: '7',
     });
+    expect(config.callbackAllowedCidrs.toString()).toBe('198.51.100.0/28,2001:db8:7::/48');
     expect(config).toMatchObject({
       ironic: {
         url: 'https://ironic.example.com:6385',
@@ -101,6 +108,8 @@ describe('values read into the configuration', () => {
       s3Endpoint: 'http://127.0.0.1:4569',
       eventsUrl: 'http://127.0.0.1:8088/events',
       region: 'eu-west-1',
+      lookup: { requirePortMac: true, failuresPerMinute: 0 },
+      auth: { keystoneTimeoutSeconds: 2, cacheSeconds: 0, failuresPerMinute: 7 },
       processing: {
         hooks: ['scheduler', 'ramdisk_error', 'lldp_basic'],
         addPorts: 'all',
@@ -135,6 +144,9 @@ describe('values read into the configuration', () => {
     ['API_AUTH_STRATEGY', 'basic'],
     ['INTROSPECTION_DELAY', '-1'],
     ['API_MAX_LIMIT', '0'],
+    ['LOOKUP_REQUIRE_PORT_MAC', 'yes'],
+    ['LOOKUP_FAILURES_PER_MINUTE', '-1'],
+    ['KEYSTONE_TIMEOUT_SECONDS', '9'],
     ['DEBUG', 'on'],
     ['MAX_BODY_BYTES', '100'],
     ['PROCESSING_HOOKS', 'scheduler,no_such_hook'],

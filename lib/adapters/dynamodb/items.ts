@@ -13,6 +13,7 @@ import { STATES } from '#lib/domain/state-machine.ts';
 import { fromStoredTimestamp, toStoredTimestamp } from '#lib/domain/timestamps.ts';
 import { storedTransition, TRANSITION_ATTRIBUTE } from '#lib/events/state-changed.ts';
 import {
+  type DueJob,
   type LookupAttributeRow,
   listOrderKey,
   type NodeRecord,
@@ -42,6 +43,15 @@ export function isChildSortKey(sk: string): boolean {
   return sk.startsWith(ATTR_PREFIX) || sk.startsWith(OPTION_PREFIX);
 }
 
+/** The outbox of a record (`due_job`), as stored: a map. */
+const storedDueJob = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('introspect') }),
+  z.object({ type: z.literal('process'), powerOff: z.boolean() }),
+  z.object({ type: z.literal('finish'), powerOff: z.boolean() }),
+  z.object({ type: z.literal('abort') }),
+  z.object({ type: z.literal('reapply') }),
+]);
+
 const storedRecord = z.object({
   uuid: z.string(),
   version_id: z.string(),
@@ -51,6 +61,8 @@ const storedRecord = z.object({
   error: z.string().optional(),
   manage_boot: z.boolean().optional(),
   child_count: z.number().optional(),
+  due_job: storedDueJob.optional(),
+  progress_at: z.string().optional(),
 });
 
 /** A record item (or its `nodes-by-state` projection) as a {@link NodeRecord}. */
@@ -64,6 +76,8 @@ export function toRecord(item: Item): NodeRecord {
     finishedAt: r.finished_at === undefined ? null : fromStoredTimestamp(r.finished_at),
     error: r.error ?? null,
     manageBoot: r.manage_boot ?? true,
+    ...(r.due_job === undefined ? {} : { dueJob: r.due_job as DueJob }),
+    ...(r.progress_at === undefined ? {} : { progressAt: fromStoredTimestamp(r.progress_at) }),
   };
 }
 
@@ -82,6 +96,8 @@ export function recordItem(record: NodeRecord): Item {
     ...(record.transition === undefined
       ? {}
       : { [TRANSITION_ATTRIBUTE]: storedTransition(record.transition) }),
+    ...(record.dueJob === undefined ? {} : { due_job: { ...record.dueJob } }),
+    ...(record.progressAt === undefined ? {} : { progress_at: toStoredTimestamp(record.progressAt) }),
   };
 }
 
@@ -113,7 +129,7 @@ export function recordUpdate(
   const remove: string[] = [];
   const names: Record<string, string> = {};
   const values: Item = { ':version': newVersionId };
-  const field = (attr: string, value: string | null | undefined) => {
+  const field = (attr: string, value: Item | string | null | undefined) => {
     if (value === undefined) return;
     names[`#${attr}`] = attr;
     if (value === null) remove.push(`#${attr}`);
@@ -125,6 +141,11 @@ export function recordUpdate(
   field('state', changes.state);
   field('error', changes.error);
   field('finished_at', changes.finishedAt === undefined ? undefined : stored(changes.finishedAt));
+  field('progress_at', changes.progressAt === undefined ? undefined : stored(changes.progressAt));
+  field(
+    'due_job',
+    changes.dueJob === undefined || changes.dueJob === null ? changes.dueJob : { ...changes.dueJob },
+  );
   if (changes.startedAt !== undefined) {
     field('started_at', stored(changes.startedAt));
     field('list_key', listOrderKey({ startedAt: changes.startedAt, uuid }));

@@ -103,6 +103,28 @@ export class DynamoDbNodeListing {
     return perState.flat().map(toRecord);
   }
 
+  /**
+   * Records in `states` whose `progress_at` (else `started_at`) is strictly before `threshold`: one
+   * query per state partition of the index, filtered on the progress time (transient states hold only
+   * the nodes being worked on, so the partitions read are small).
+   */
+  async listStalledNodes(states: readonly IntrospectionState[], threshold: Date): Promise<NodeRecord[]> {
+    const perState = await Promise.all(
+      states.map((state) =>
+        this.#table.queryAll({
+          IndexName: NODES_BY_STATE_INDEX,
+          KeyConditionExpression: '#state = :state',
+          // Timestamps are stored fixed-width, so string order is time order.
+          FilterExpression:
+            'progress_at < :threshold OR (attribute_not_exists(progress_at) AND started_at < :threshold)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':state': state, ':threshold': toStoredTimestamp(threshold) },
+        }),
+      ),
+    );
+    return perState.flat().map(toRecord);
+  }
+
   /** Whether any record in `states` has no `finished_at`; stops at the first one. */
   async anyUnfinished(states: readonly IntrospectionState[]): Promise<boolean> {
     for (const state of states) {

@@ -228,6 +228,10 @@ export class DynamoDbNodeStore implements NodeStore {
     return this.#listing.listNodesStartedBefore(states, threshold);
   }
 
+  listStalledNodes(states: readonly IntrospectionState[], threshold: Date): Promise<NodeRecord[]> {
+    return this.#listing.listStalledNodes(states, threshold);
+  }
+
   anyUnfinished(states: readonly IntrospectionState[]): Promise<boolean> {
     return this.#listing.anyUnfinished(states);
   }

@@ -61,13 +61,20 @@ function copyRecord(record: NodeRecord): NodeRecord {
     ...rest,
     startedAt: record.startedAt === null ? null : new Date(record.startedAt),
     finishedAt: record.finishedAt === null ? null : new Date(record.finishedAt),
+    ...(record.dueJob === undefined ? {} : { dueJob: { ...record.dueJob } }),
+    ...(record.progressAt === undefined ? {} : { progressAt: new Date(record.progressAt) }),
   };
 }
 
 /** The record with `changes` applied and the new version; timestamps keep the stored precision (ms). */
 function applyChanges(record: NodeRecord, changes: NodeRecordChanges, newVersionId: string): NodeRecord {
+  const { dueJob: _dueJob, progressAt: _progressAt, ...rest } = record;
+  const dueJob = changes.dueJob === undefined ? record.dueJob : (changes.dueJob ?? undefined);
+  const progressAt = changes.progressAt === undefined ? record.progressAt : (changes.progressAt ?? undefined);
   return {
-    ...record,
+    ...rest,
+    ...(dueJob === undefined ? {} : { dueJob }),
+    ...(progressAt === undefined ? {} : { progressAt }),
     versionId: newVersionId,
     ...(changes.state === undefined ? {} : { state: changes.state }),
     ...(changes.error === undefined ? {} : { error: changes.error }),
@@ -228,6 +235,16 @@ export class MemoryNodeStore implements NodeStore {
       this.#sorted((record) => record.state === state && record.startedAt !== null)
         .filter(({ key }) => compareBytes(key, limit) <= 0)
         .map(({ record }) => copyRecord(record)),
+    );
+  }
+
+  async listStalledNodes(states: readonly IntrospectionState[], threshold: Date): Promise<NodeRecord[]> {
+    // As the DynamoDB store reads them: each state's records in ascending listing order.
+    return states.flatMap((state) =>
+      this.#sorted((record) => {
+        const progress = record.progressAt ?? record.startedAt;
+        return record.state === state && progress !== null && progress.getTime() < threshold.getTime();
+      }).map(({ record }) => copyRecord(record)),
     );
   }
 

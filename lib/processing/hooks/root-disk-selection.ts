@@ -19,6 +19,7 @@ import {
   type InventoryDisk,
   matchRootDevice,
 } from '#lib/processing/root-device-hints.ts';
+import { saneDiskSize } from '#lib/processing/sane-values.ts';
 
 const GIB = 1024 ** 3;
 
@@ -33,6 +34,21 @@ export type RootDiskSelectionOptions = Pick<
 export function rootDiskSelection(options: RootDiskSelectionOptions): ProcessingHook {
   return {
     name: 'root_disk_selection',
+    beforeProcessing(data) {
+      // Sizes checked before anything is written (docs/design.md#one-patch).
+      const inventory = data.inventory as { disks?: unknown } | undefined;
+      const disks = typeof inventory === 'object' && inventory !== null ? inventory.disks : undefined;
+      if (Array.isArray(disks)) {
+        disks.forEach((disk: unknown, i) => {
+          if (typeof disk === 'object' && disk !== null && 'size' in disk) {
+            saneDiskSize(disk.size, `inventory.disks.${i}.size`);
+          }
+        });
+      }
+      const root = data.root_disk;
+      if (typeof root === 'object' && root !== null && 'size' in root)
+        saneDiskSize(root.size, 'root_disk.size');
+    },
     async beforeUpdate(data, nodeInfo) {
       const inventory = inventoryOf(data);
       const properties = (await nodeInfo.ironic.node()).properties ?? {};
@@ -65,7 +81,8 @@ export function rootDiskSelection(options: RootDiskSelectionOptions): Processing
       let localGb = 0;
       if (root && typeof root.size === 'number') {
         localGb = Math.floor(root.size / GIB);
-        if (options.diskPartitioningSpacing) localGb -= 1;
+        // Never below 0 (a disk under 1 GiB): Ironic refuses a negative local_gb.
+        if (options.diskPartitioningSpacing) localGb = Math.max(0, localGb - 1);
       }
       data.local_gb = localGb;
       if (options.overwriteExisting || !properties.local_gb) {

@@ -11,6 +11,7 @@ import type { ProcessingConfig } from '#lib/config.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { ProcessingHook } from '#lib/processing/hook.ts';
 import { inventoryOf } from '#lib/processing/inventory.ts';
+import { MAX_CPUS, MAX_MEMORY_MB, saneCount } from '#lib/processing/sane-values.ts';
 
 /** What `scheduler` reads. */
 export type SchedulerOptions = Pick<ProcessingConfig, 'overwriteExisting'> & { readonly logger: Logger };
@@ -19,6 +20,17 @@ export function scheduler(options: SchedulerOptions): ProcessingHook {
   const { logger } = options;
   return {
     name: 'scheduler',
+    beforeProcessing(data) {
+      // Counts and sizes checked before anything is written (docs/design.md#one-patch).
+      const inventory = data.inventory as { cpu?: unknown; memory?: unknown } | undefined;
+      if (typeof inventory !== 'object' || inventory === null) return;
+      const cpu = inventory.cpu as { count?: unknown } | undefined;
+      const memory = inventory.memory as { physical_mb?: unknown } | undefined;
+      if (typeof cpu === 'object' && cpu !== null) saneCount(cpu.count, 'inventory.cpu.count', MAX_CPUS);
+      if (typeof memory === 'object' && memory !== null) {
+        saneCount(memory.physical_mb, 'inventory.memory.physical_mb', MAX_MEMORY_MB);
+      }
+    },
     async beforeUpdate(data, nodeInfo) {
       const inventory = inventoryOf(data);
       const cpus = Number.parseInt(String(inventory.cpu.count ?? ''), 10);

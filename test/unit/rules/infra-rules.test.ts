@@ -19,6 +19,7 @@ function synth(props: Partial<ServerlessInspectorProps> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ServerlessInspectorStack(app, 'Inspector', {
     ironicUrl: 'https://ironic.example.com:6385',
+    callbackAllowedCidrs: ['198.51.100.0/28'],
     ...props,
   });
   return Template.fromStack(stack);
