@@ -14,6 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { formatCapabilities, parseCapabilities } from '#lib/domain/capabilities.ts';
 import { IronicError, NodeFieldNotFound, PortNotFound } from '#lib/domain/errors.ts';
 import { ironicNode, requireIronic, withIronicRetries } from '#lib/domain/ironic-calls.ts';
+import { applyPatch, changedPatches } from '#lib/domain/json-patch.ts';
 import type { IronicApi, IronicNode, IronicPort, JsonPatch } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 
@@ -83,6 +84,16 @@ export class NodeIronic {
   async node(): Promise<IronicNode> {
     this.#node ??= await ironicNode(this.#client(), this.#uuid);
     return this.#node;
+  }
+
+  /** The ports as cached (a list), or undefined when none were fetched or given. */
+  cachedPorts(): IronicPort[] | undefined {
+    return this.#ports === undefined ? undefined : Object.values(this.#ports);
+  }
+
+  /** Cache `ports` as the node's ports (the record's snapshot from the start), unless some are cached. */
+  usePorts(ports: readonly IronicPort[]): void {
+    this.#ports ??= Object.fromEntries(ports.map((port) => [port.address, port]));
   }
 
   /** The node's Ironic ports as MAC → port, fetched once and cached. */
@@ -194,9 +205,26 @@ export class NodeIronic {
     const ports = await this.ports();
     const target = typeof port === 'string' ? ports[port] : port;
     if (target === undefined) throw new PortNotFound(port as string, this.#uuid);
-    const updated = await this.#client().patchPort(target.uuid, patches);
-    ports[updated.address] = updated;
-    return updated;
+    try {
+      const updated = await this.#client().patchPort(target.uuid, patches);
+      ports[updated.address] = updated;
+      return updated;
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      this.#portGone(target);
+      return target;
+    }
+  }
+
+  /**
+   * A cached port Ironic no longer has (an operator removed it since the ports were listed, e.g. at
+   * the start for the callback): nothing left to change; the cache forgets it.
+   */
+  #portGone(port: IronicPort): void {
+    this.#options.logger.warn(`Port ${port.uuid} (${port.address}) no longer exists in Ironic, skipping`, {
+      node: this.#uuid,
+    });
+    if (this.#ports !== undefined) delete this.#ports[port.address];
   }
 
   /** One `add /properties/<key>` per property. */
@@ -233,7 +261,13 @@ export class NodeIronic {
     const ports = await this.ports();
     const target = typeof port === 'string' ? ports[port] : port;
     if (target === undefined) throw new PortNotFound(port as string, this.#uuid);
-    await this.#retried('delete port', () => this.#client().deletePort(target.uuid));
+    await this.#retried('delete port', async () => {
+      try {
+        await this.#client().deletePort(target.uuid);
+      } catch (err) {
+        if (!isGone(err)) throw err; // already gone: what the delete wanted
+      }
+    });
     delete ports[target.address];
   }
 
@@ -294,51 +328,7 @@ export class NodeIronic {
   }
 }
 
-/** The segments of a JSON pointer (`~1` is `/`, `~0` is `~`). */
-function pointer(path: string): string[] {
-  return path
-    .replace(/^\//, '')
-    .split('/')
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
-}
-
-/** Apply one add/replace/remove patch to a node held in memory (objects created on the way). */
-function applyPatch(target: Record<string, unknown>, patch: JsonPatch): void {
-  const parts = pointer(patch.path);
-  const last = parts.pop() as string;
-  let container = target;
-  for (const part of parts) {
-    const next = container[part];
-    if (typeof next !== 'object' || next === null) container[part] = {};
-    container = container[part] as Record<string, unknown>;
-  }
-  if (patch.op === 'remove') delete container[last];
-  else container[last] = structuredClone(patch.value);
-}
-
-/** The value at a JSON pointer of a node, or undefined. */
-function valueAt(node: IronicNode, path: string): unknown {
-  let value: unknown = node;
-  for (const part of pointer(path)) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
-/**
- * The gathered patches as one PATCH: the last patch of each path, in order, without those that would
- * leave `base` as it is.
- */
-function changedPatches(base: IronicNode, patches: readonly JsonPatch[]): JsonPatch[] {
-  const last = new Map<string, JsonPatch>();
-  for (const p of patches) {
-    last.delete(p.path);
-    last.set(p.path, p);
-  }
-  return [...last.values()].filter((p) =>
-    p.op === 'remove'
-      ? valueAt(base, p.path) !== undefined
-      : !isDeepStrictEqual(valueAt(base, p.path), p.value),
-  );
+/** Ironic's 404: the port (or node) asked for does not exist. */
+function isGone(err: unknown): boolean {
+  return err instanceof IronicError && err.ironicStatus === 404;
 }

@@ -57,6 +57,8 @@ export interface NodeInfoFields {
   readonly node?: IronicNode | undefined;
   /** The node's Ironic ports, already fetched: a list, or MAC → port. */
   readonly ports?: readonly IronicPort[] | Readonly<Record<string, IronicPort>> | undefined;
+  /** The record's port snapshot (kept while `waiting`): the ports, unless `ports` are given. */
+  readonly ironicPorts?: readonly IronicPort[] | undefined;
   /** The owner token of a lock handed over by another holder ({@link NodeInfo.handOffLock}). */
   readonly leaseOwner?: string | undefined;
 }
@@ -109,7 +111,7 @@ export class NodeInfo {
       uuid: fields.uuid,
       logger,
       node: fields.node,
-      ports: fields.ports,
+      ports: fields.ports ?? fields.ironicPorts,
     });
   }
 
@@ -169,6 +171,7 @@ export class NodeInfo {
     this.manageBoot = record.manageBoot;
     this.dueJob = record.dueJob ?? null;
     this.progressAt = record.progressAt ?? null;
+    if (record.ironicPorts !== undefined) this.ironic.usePorts(record.ironicPorts);
   }
 
   /**
@@ -244,7 +247,10 @@ export class NodeInfo {
     if (target === current) return;
     // A state change records the outcome of the step that was due: it names the next one, or none.
     const change = stateTransition(event, current, target, this, this.#deps.now());
-    await this.#commit({ state: target, transition: change, ...this.#due(options.due ?? null) });
+    // Into `waiting`: the ports the set-up listed stay with the record for the callback (one list per run).
+    const ports = target === 'waiting' ? this.ironic.cachedPorts() : undefined;
+    const snapshot = ports === undefined ? {} : { ironicPorts: ports };
+    await this.#commit({ state: target, transition: change, ...this.#due(options.due ?? null), ...snapshot });
   }
 
   /**
@@ -266,14 +272,8 @@ export class NodeInfo {
       const next = randomUUID();
       const after = { error, startedAt: this.startedAt, finishedAt };
       const change = stateTransition(event, current, target, after, finishedAt);
-      const changes = {
-        state: target,
-        finishedAt,
-        error,
-        transition: change,
-        dueJob: null,
-        progressAt: null,
-      };
+      const outbox = { dueJob: null, progressAt: null };
+      const changes = { state: target, finishedAt, error, transition: change, ...outbox };
       await this.#deps.nodes.finishNode(this.uuid, expected, changes, next);
       this.#versionId = next;
       this.dueJob = null;

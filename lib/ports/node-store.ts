@@ -11,6 +11,7 @@
 import { InvalidLookupAttribute } from '#lib/domain/errors.ts';
 import type { IntrospectionEvent, IntrospectionState } from '#lib/domain/state-machine.ts';
 import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
+import type { IronicPort } from '#lib/ports/ironic.ts';
 
 /** A node record: one row of upstream's `nodes` table. */
 export interface NodeRecord {
@@ -35,6 +36,12 @@ export interface NodeRecord {
   readonly dueJob?: DueJob | undefined;
   /** When the node last recorded progress (a step became due or was done); absent with no step due. */
   readonly progressAt?: Date | undefined;
+  /**
+   * The node's Ironic ports as the start listed them, kept by the write that moves the node to
+   * `waiting` and dropped by any other write: the ramdisk callback that finds the node in that state
+   * uses them instead of listing the ports again (docs/design.md#port-snapshot).
+   */
+  readonly ironicPorts?: readonly IronicPort[] | undefined;
 }
 
 /**
@@ -65,6 +72,8 @@ export interface NodeRecordChanges {
   /** The step now due (null: none). */
   dueJob?: DueJob | null;
   progressAt?: Date | null;
+  /** The ports the node was set up with (a write to `waiting`); a write without them drops them. */
+  ironicPorts?: readonly IronicPort[];
 }
 
 /**

@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { STATES } from '#lib/domain/state-machine.ts';
 import { fromStoredTimestamp, toStoredTimestamp } from '#lib/domain/timestamps.ts';
 import { storedTransition, TRANSITION_ATTRIBUTE } from '#lib/events/state-changed.ts';
+import { type IronicPort, ironicPortSchema } from '#lib/ports/ironic.ts';
 import {
   type DueJob,
   type LookupAttributeRow,
@@ -63,7 +64,22 @@ const storedRecord = z.object({
   child_count: z.number().optional(),
   due_job: storedDueJob.optional(),
   progress_at: z.string().optional(),
+  ironic_ports: z.string().optional(),
 });
+
+/**
+ * The port snapshot (`ironic_ports`, JSON text: Ironic's port documents as they are, nulls included).
+ * One that does not read back as ports is ignored: the callback then lists the ports from Ironic.
+ */
+function storedPorts(text: string | undefined): { ironicPorts?: IronicPort[] } {
+  if (text === undefined) return {};
+  try {
+    const parsed = z.array(ironicPortSchema).safeParse(JSON.parse(text));
+    return parsed.success ? { ironicPorts: parsed.data } : {};
+  } catch {
+    return {};
+  }
+}
 
 /** A record item (or its `nodes-by-state` projection) as a {@link NodeRecord}. */
 export function toRecord(item: Item): NodeRecord {
@@ -78,6 +94,7 @@ export function toRecord(item: Item): NodeRecord {
     manageBoot: r.manage_boot ?? true,
     ...(r.due_job === undefined ? {} : { dueJob: r.due_job as DueJob }),
     ...(r.progress_at === undefined ? {} : { progressAt: fromStoredTimestamp(r.progress_at) }),
+    ...storedPorts(r.ironic_ports),
   };
 }
 
@@ -98,6 +115,7 @@ export function recordItem(record: NodeRecord): Item {
       : { [TRANSITION_ATTRIBUTE]: storedTransition(record.transition) }),
     ...(record.dueJob === undefined ? {} : { due_job: { ...record.dueJob } }),
     ...(record.progressAt === undefined ? {} : { progress_at: toStoredTimestamp(record.progressAt) }),
+    ...(record.ironicPorts === undefined ? {} : { ironic_ports: JSON.stringify(record.ironicPorts) }),
   };
 }
 
@@ -158,6 +176,9 @@ export function recordUpdate(
     set.push('#transition = :transition');
     values[':transition'] = storedTransition(changes.transition);
   }
+  // The port snapshot is good only until the next write: the callback that finds the node `waiting`
+  // reads it; any later write (processing, a new start, an abort) must not leave it for another run.
+  field('ironic_ports', changes.ironicPorts === undefined ? null : JSON.stringify(changes.ironicPorts));
   const expression = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
   return { expression, names, values };
 }

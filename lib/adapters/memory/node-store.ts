@@ -63,18 +63,21 @@ function copyRecord(record: NodeRecord): NodeRecord {
     finishedAt: record.finishedAt === null ? null : new Date(record.finishedAt),
     ...(record.dueJob === undefined ? {} : { dueJob: { ...record.dueJob } }),
     ...(record.progressAt === undefined ? {} : { progressAt: new Date(record.progressAt) }),
+    ...(record.ironicPorts === undefined ? {} : { ironicPorts: structuredClone(record.ironicPorts) }),
   };
 }
 
 /** The record with `changes` applied and the new version; timestamps keep the stored precision (ms). */
 function applyChanges(record: NodeRecord, changes: NodeRecordChanges, newVersionId: string): NodeRecord {
-  const { dueJob: _dueJob, progressAt: _progressAt, ...rest } = record;
+  const { dueJob: _dueJob, progressAt: _progressAt, ironicPorts: _ports, ...rest } = record;
   const dueJob = changes.dueJob === undefined ? record.dueJob : (changes.dueJob ?? undefined);
   const progressAt = changes.progressAt === undefined ? record.progressAt : (changes.progressAt ?? undefined);
   return {
     ...rest,
     ...(dueJob === undefined ? {} : { dueJob }),
     ...(progressAt === undefined ? {} : { progressAt }),
+    // Kept by the write that carries it (to `waiting`), dropped by any other, as in DynamoDB.
+    ...(changes.ironicPorts === undefined ? {} : { ironicPorts: structuredClone(changes.ironicPorts) }),
     versionId: newVersionId,
     ...(changes.state === undefined ? {} : { state: changes.state }),
     ...(changes.error === undefined ? {} : { error: changes.error }),
