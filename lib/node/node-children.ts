@@ -15,7 +15,7 @@ import {
   newRowId,
   validateLookupValue,
 } from '#lib/domain/lookup-attributes.ts';
-import { assertChildItemRoom, type NodeStore } from '#lib/ports/node-store.ts';
+import { assertChildItemRoom, type LookupAttributeRow, type NodeStore } from '#lib/ports/node-store.ts';
 
 /** What a node's children need. */
 export interface NodeChildrenOptions {
@@ -36,19 +36,26 @@ export class NodeChildren {
     this.#options = options;
   }
 
-  /** Lookup attributes as name → values (row order), loaded once and cached. */
+  /** Lookup attributes as name → values (row order), loaded once (with the options) and cached. */
   async attributes(): Promise<Record<string, string[]>> {
+    if (this.#attributes === undefined) await this.#load();
+    return this.#attributes as Record<string, string[]>;
+  }
+
+  /** Node options as name → value (JSON-decoded), loaded once (with the attributes) and cached. */
+  async options(): Promise<Record<string, unknown>> {
+    if (this.#optionValues === undefined) await this.#load();
+    return this.#optionValues as Record<string, unknown>;
+  }
+
+  /** Both kinds of children in one read; a kind already cached (and perhaps changed here) stays. */
+  async #load(): Promise<void> {
+    const { attributes: rows, options } = await this.#options.nodes.getChildren(this.#options.uuid);
     if (this.#attributes === undefined) {
-      const rows = await this.#options.nodes.getLookupAttributes(this.#options.uuid);
-      const attributes: Record<string, string[]> = {};
-      for (const row of rows) {
-        const values = attributes[row.name] ?? [];
-        values.push(row.value);
-        attributes[row.name] = values;
-      }
-      this.#attributes = attributes;
+      this.#attributes = {};
+      appendRows(this.#attributes, rows);
     }
-    return this.#attributes;
+    this.#optionValues ??= Object.fromEntries([...options].map(([name, json]) => [name, JSON.parse(json)]));
   }
 
   /**
@@ -66,16 +73,9 @@ export class NodeChildren {
     const now = this.#options.now();
     const rows = values.map((v) => ({ rowId: newRowId(now), name, value: canonicalLookupValue(name, v) }));
     await this.#options.nodes.addLookupAttributes(this.#options.uuid, await this.#options.versionId(), rows);
-    this.#attributes = undefined;
-  }
-
-  /** Node options as name → value (JSON-decoded), loaded once and cached. */
-  async options(): Promise<Record<string, unknown>> {
-    if (this.#optionValues === undefined) {
-      const stored = await this.#options.nodes.getOptions(this.#options.uuid);
-      this.#optionValues = Object.fromEntries([...stored].map(([name, json]) => [name, JSON.parse(json)]));
-    }
-    return this.#optionValues;
+    // The write was conditioned on the version this NodeInfo saw (no one else added rows meanwhile),
+    // and #checkRoom loaded the rows before it: the cache plus these rows is what is stored.
+    appendRows(await this.attributes(), rows);
   }
 
   /** Set one option (JSON-encoded); visible at once here and to new NodeInfo objects. */
@@ -96,5 +96,14 @@ export class NodeChildren {
   reset(empty: boolean): void {
     this.#attributes = empty ? {} : undefined;
     this.#optionValues = empty ? {} : undefined;
+  }
+}
+
+/** Add rows to lookup attributes held as name → values, in row order. */
+function appendRows(attributes: Record<string, string[]>, rows: readonly LookupAttributeRow[]): void {
+  for (const row of rows) {
+    const values = attributes[row.name] ?? [];
+    values.push(row.value);
+    attributes[row.name] = values;
   }
 }

@@ -103,6 +103,12 @@ export interface LookupAttributeRow {
   readonly value: string;
 }
 
+/** A node's lookup attribute rows (insertion order) and options (name → JSON text). */
+export interface NodeChildRows {
+  readonly attributes: LookupAttributeRow[];
+  readonly options: Map<string, string>;
+}
+
 /** The keyset position of a node in the listing order (`started_at` DESC, `uuid` DESC). */
 export interface ListPosition {
   readonly startedAt: Date | null;
@@ -161,6 +167,9 @@ export interface NodeStore {
 
   /** The node's options as name → JSON text (consistent read). */
   getOptions(uuid: string): Promise<Map<string, string>>;
+
+  /** Both of the above in one read: a NodeInfo that needs one kind usually needs the other. */
+  getChildren(uuid: string): Promise<NodeChildRows>;
 
   /**
    * Replace everything stored for `record.uuid` (record, lookup attributes, options) with `record`

@@ -171,6 +171,23 @@ describe.each(STORE_IMPLEMENTATIONS)('node store: $name', (implementation) => {
       ]);
     });
 
+    it('reads lookup attributes and options in one call, as the two reads give them', async () => {
+      const { nodes } = stores();
+      const record = testRecord();
+      await nodes.replaceNode(record, testRows('mac', ['52:54:00:00:00:02', '52:54:00:00:00:01']), null);
+      await nodes.putOption(record.uuid, 'v1', 'new_ipmi_username', '"admin"');
+      // A lease item sorts between the two kinds of children in the DynamoDB table: it is not one.
+      const { leases } = stores();
+      expect(
+        (await leases.tryAcquireLease(record.uuid, 'owner', Date.now(), Date.now() + 60_000)).acquired,
+      ).toBe(true);
+      const children = await nodes.getChildren(record.uuid);
+      expect(children.attributes).toEqual(await nodes.getLookupAttributes(record.uuid));
+      expect(children.attributes.map((row) => row.value)).toEqual(['52:54:00:00:00:02', '52:54:00:00:00:01']);
+      expect(children.options).toEqual(new Map([['new_ipmi_username', '"admin"']]));
+      expect(await nodes.getChildren('no-such-node')).toEqual({ attributes: [], options: new Map() });
+    });
+
     it(`holds at most ${MAX_CHILD_ITEMS_PER_NODE} lookup attributes and options together`, async () => {
       const { nodes } = stores();
       const record = testRecord();

@@ -61,7 +61,11 @@ export class NodeChildItems {
     build: (children: string[]) => TransactItem[],
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const items = build(await this.keys(uuid));
+      // No record, no children: children are only added under the record's version and only removed
+      // with it. Should a record (and children) appear meanwhile, the first item's condition on
+      // there being no record fails the transaction, so the read it saves cannot miss a child.
+      const children = expectedVersionId === null && attempt === 1 ? [] : await this.keys(uuid);
+      const items = build(children);
       try {
         await this.#table.transact(items);
         return;

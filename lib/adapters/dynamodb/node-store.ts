@@ -14,6 +14,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CHILD_COUNT_ATTEMPTS, NodeChildItems } from '#lib/adapters/dynamodb/child-items.ts';
 import {
   ATTR_PREFIX,
+  type Item,
   nodeKey,
   OPTION_PREFIX,
   optionKey,
@@ -36,6 +37,7 @@ import type { IntrospectionState } from '#lib/domain/state-machine.ts';
 import type {
   ListPosition,
   LookupAttributeRow,
+  NodeChildRows,
   NodeRecord,
   NodeRecordChanges,
   NodeStore,
@@ -73,6 +75,29 @@ export class DynamoDbNodeStore implements NodeStore {
   async getOptions(uuid: string): Promise<Map<string, string>> {
     const items = await this.#queryChildren(uuid, OPTION_PREFIX);
     return new Map(items.map((item) => [String(item.option_name), String(item.option_value)]));
+  }
+
+  async getChildren(uuid: string): Promise<NodeChildRows> {
+    // Lookup attributes (ATTR#…) and options (OPTION#…) in one query: only the lease (LEASE) sorts
+    // between them, and it is skipped here. Consistent, as the two reads it replaces.
+    const items = await this.#table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+      ExpressionAttributeValues: {
+        ':pk': nodeKey(uuid),
+        ':first': ATTR_PREFIX,
+        ':last': `${OPTION_PREFIX}\uffff`,
+      },
+      ConsistentRead: true,
+    });
+    const sortKey = (item: Item) => String(item.sk);
+    return {
+      attributes: items.filter((item) => sortKey(item).startsWith(ATTR_PREFIX)).map(toLookupAttributeRow),
+      options: new Map(
+        items
+          .filter((item) => sortKey(item).startsWith(OPTION_PREFIX))
+          .map((item) => [String(item.option_name), String(item.option_value)]),
+      ),
+    };
   }
 
   async replaceNode(

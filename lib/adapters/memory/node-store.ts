@@ -28,6 +28,7 @@ import {
   type LookupAttributeRow,
   listOrderKey,
   MAX_CHILD_ITEMS_PER_NODE,
+  type NodeChildRows,
   type NodeRecord,
   type NodeRecordChanges,
   type NodeStore,
@@ -123,6 +124,10 @@ export class MemoryNodeStore implements NodeStore {
   async getOptions(uuid: string): Promise<Map<string, string>> {
     const options = [...(this.#nodes.get(uuid)?.options ?? [])];
     return new Map(options.sort(([a], [b]) => compareBytes(a, b)));
+  }
+
+  async getChildren(uuid: string): Promise<NodeChildRows> {
+    return { attributes: await this.getLookupAttributes(uuid), options: await this.getOptions(uuid) };
   }
 
   async replaceNode(
