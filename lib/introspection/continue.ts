@@ -28,7 +28,7 @@ import {
 import { assertIntrospectable, isDeployed } from '#lib/domain/provision-states.ts';
 import { assertReadableBack } from '#lib/introspection/data-size.ts';
 import { isTransientFailure, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
-import { type LookupOptions, lookupNode } from '#lib/introspection/lookup.ts';
+import { type LookupMatch, type LookupOptions, lookupNode } from '#lib/introspection/lookup.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
@@ -37,7 +37,7 @@ import type { Logger } from '#lib/ports/logger.ts';
 import type { LookupFailureLimiter } from '#lib/ports/lookup-failure-limiter.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { ProcessingPipeline } from '#lib/processing/pipeline.ts';
-import { applyIntrospectionRules } from '#lib/rules/apply.ts';
+import { applyIntrospectionRules, prefetchRules } from '#lib/rules/apply.ts';
 
 /** What the callback needs. */
 export interface ContinueIntrospectionOptions extends LookupOptions {
@@ -147,7 +147,23 @@ export class ContinueIntrospection {
       assertReadableBack(data, this.#options.maxDataBytes);
     }
     const match = await lookupNode(this.#options, data, failures);
-    if (match !== undefined) await this.#giveBack(admission.attempt);
+    // The attempt goes back to the source's budget while the node is processed (it never throws).
+    const givenBack = match === undefined ? undefined : this.#giveBack(admission.attempt);
+    try {
+      return await this.#processMatch(match, failures, data, unprocessed);
+    } finally {
+      await givenBack;
+    }
+  }
+
+  /** After the lookup: the failures reported, or the node found processed. */
+  async #processMatch(
+    match: LookupMatch | undefined,
+    failures: readonly string[],
+    data: IntrospectionDocument,
+    unprocessed: IntrospectionDocument,
+  ): Promise<{ uuid: string }> {
+    const { logger } = this.#options;
     const nodeInfo = match?.nodeInfo;
 
     if (failures.length > 0 || nodeInfo === undefined) {
@@ -248,11 +264,12 @@ export class ContinueIntrospection {
       await nodeInfo.fsmEvent('process', { strict: true, due: { type: 'process', powerOff } });
     }
     assertIntrospectable(node, this.#options);
+    const rules = prefetchRules(this.#options.rules); // read while the hooks run
     await this.#options.pipeline.updateNode(nodeInfo, data);
     if (storeData !== 'none') await this.#options.nodeCache.storeIntrospectionData(nodeInfo.uuid, data);
     // Upstream's point: after the hooks and the stored data, on the node re-read from Ironic. A `fail`
     // action (or a rule that cannot be evaluated) throws: the node ends in `error`, the callback 400s.
-    await applyIntrospectionRules({ rules: this.#options.rules, logger }, nodeInfo, data);
+    await applyIntrospectionRules({ rules, logger }, nodeInfo, data);
     await nodeInfo.recordProgress({ type: 'finish', powerOff });
     const leaseOwner = await nodeInfo.handOffLock();
     // From here the finish belongs to the worker (or the inline fallback): a failure there is

@@ -31,9 +31,22 @@ import { splitField } from '#lib/rules/validation.ts';
 
 /** What applying rules needs. */
 export interface RulesDeps {
-  /** The rule store; without one there are no rules to apply. */
-  readonly rules?: RuleStore | undefined;
+  /** The rule store (or its list, read ahead: {@link prefetchRules}); without one there are no rules. */
+  readonly rules?: Pick<RuleStore, 'list'> | undefined;
   readonly logger: Logger;
+}
+
+/**
+ * The store's rule list, read from now on (while other work runs) and handed over when asked for. A
+ * failed read fails where the list is used, not before.
+ */
+export function prefetchRules(
+  store: Pick<RuleStore, 'list'> | undefined,
+): Pick<RuleStore, 'list'> | undefined {
+  if (store === undefined) return undefined;
+  const listing = store.list();
+  listing.catch(() => {}); // handled where it is awaited
+  return { list: () => listing };
 }
 
 /** How the rule is named in logs: its description, else its UUID (upstream's `description`). */
@@ -133,8 +146,9 @@ export async function applyIntrospectionRules(
   nodeInfo: NodeInfo,
   data: IntrospectionDocument,
 ): Promise<string[]> {
-  // Upstream invalidates the node's caches here: conditions see the node as the hooks left it.
-  nodeInfo.ironic.invalidateCache();
+  // Conditions see the node as the hooks left it. Upstream drops its cached node here and reads it
+  // again; the one cached is already that: Ironic's answer to the hooks' PATCH (or, with nothing to
+  // change, the node as read by this request), so no second read.
   const rules = deps.rules === undefined ? [] : await deps.rules.list();
   if (rules.length === 0) {
     deps.logger.debug('No custom introspection rules to apply', { node: nodeInfo.uuid });
