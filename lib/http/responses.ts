@@ -10,7 +10,7 @@
  * ```
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { InspectorError } from '#lib/domain/errors.ts';
+import { InspectorError, TooManyFailedLookups } from '#lib/domain/errors.ts';
 import {
   MAX_API_VERSION,
   MAX_VERSION_HEADER,
@@ -61,6 +61,12 @@ export function errorResponse(statusCode: number, message: string): ApiResponse 
  * "Internal server error" (with the class and text when `debug`).
  */
 export function responseForError(err: unknown, debug: boolean): ApiResponse {
+  if (err instanceof TooManyFailedLookups) {
+    // When the source's budget is back (the end of its minute), for clients that honour the header.
+    const response = errorResponse(err.httpStatus, err.message);
+    response.headers['Retry-After'] = String(err.retryAfterSeconds);
+    return response;
+  }
   if (err instanceof InspectorError) return errorResponse(err.httpStatus, err.message);
   const error = err instanceof Error ? err : new Error(String(err));
   return errorResponse(

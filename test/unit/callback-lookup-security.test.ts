@@ -259,6 +259,10 @@ describe('failed lookups per source address (LOOKUP_FAILURES_PER_MINUTE)', () =>
           message: expect.stringMatching(/^Too many failed lookups from this address, retry in \d+ seconds$/),
         },
       });
+      const seconds = /retry in (\d+) seconds/.exec(
+        String((refused.json as { error: { message: string } }).error.message),
+      );
+      expect(refused.headers.get('retry-after')).toBe(seconds?.[1]);
       expect(h.ironic.calls.length).toBe(findsBefore);
       expect(h.counted).toMatchObject({ LookupFailures: 4, LookupsThrottled: 1 });
       expect((await snapshot(h, node.uuid)).status).toMatchObject({ state: 'finished', error: null });
