@@ -31,6 +31,13 @@ import type { ActionName } from '#lib/rules/rule.ts';
 
 type Params = Readonly<Record<string, unknown>>;
 
+/** `add-trait` and `remove-trait` take one parameter, `name`: a string, not empty. */
+function validateTraitName(params: Params): void {
+  checkParams(params, ['name']);
+  requireString(params, 'name');
+  if (params.name === '') throw new ParameterError('name must not be empty');
+}
+
 /** What an action runs with besides the node. */
 export interface ActionContext {
   readonly logger: Logger;
@@ -193,22 +200,14 @@ const PLUGINS: Record<ActionName, ActionPlugin> = {
   },
   'add-trait': {
     formatted: [],
-    validate(params) {
-      checkParams(params, ['name']);
-      requireString(params, 'name');
-      if (params.name === '') throw new ParameterError('name must not be empty');
-    },
+    validate: validateTraitName,
     async apply(nodeInfo, params) {
       await nodeInfo.ironic.addTrait(params.name as string);
     },
   },
   'remove-trait': {
     formatted: [],
-    validate(params) {
-      checkParams(params, ['name']);
-      requireString(params, 'name');
-      if (params.name === '') throw new ParameterError('name must not be empty');
-    },
+    validate: validateTraitName,
     async apply(nodeInfo, params) {
       await nodeInfo.ironic.removeTrait(params.name as string);
     },
