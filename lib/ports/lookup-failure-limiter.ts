@@ -14,6 +14,8 @@
  * await limiter.succeeded(admission.attempt);
  * ```
  */
+import { sourceKey } from '#lib/domain/cidr.ts';
+
 /** An attempt taken from a source's budget (opaque to callers; hand it back on success). */
 export interface LookupAttempt {
   readonly source: string;
@@ -49,4 +51,22 @@ export interface LookupFailureLimiter {
 export function lookupWindow(nowMs: number, windowSeconds: number): { start: number; end: number } {
   const start = Math.floor(nowMs / 1000 / windowSeconds) * windowSeconds;
   return { start, end: start + windowSeconds };
+}
+
+/**
+ * What every limiter works out first for a callback from `source` at `nowMs`: the attempt it takes
+ * (the source's key and the window's start), the window's end (seconds), and, should the budget be
+ * spent, how long until the next window (at least 1 s).
+ */
+export function attemptAt(
+  source: string,
+  nowMs: number,
+  windowSeconds: number,
+): { attempt: LookupAttempt; windowEnd: number; retryAfterSeconds: number } {
+  const window = lookupWindow(nowMs, windowSeconds);
+  return {
+    attempt: { source: sourceKey(source), windowStart: window.start },
+    windowEnd: window.end,
+    retryAfterSeconds: Math.max(1, Math.ceil(window.end - nowMs / 1000)),
+  };
 }

@@ -16,13 +16,12 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { sourceKey } from '#lib/domain/cidr.ts';
 import {
+  attemptAt,
   type LookupAdmission,
   type LookupAttempt,
   type LookupFailureLimiter,
   type LookupFailureLimits,
-  lookupWindow,
 } from '#lib/ports/lookup-failure-limiter.ts';
 
 /** A window's item outlives the window by an hour before DynamoDB's TTL may collect it. */
@@ -53,9 +52,11 @@ export class DynamoDbLookupFailureLimiter implements LookupFailureLimiter {
 
   async admit(source: string): Promise<LookupAdmission> {
     if (this.#limits.failuresPerWindow <= 0) return { allowed: true, attempt: undefined };
-    const nowMs = this.#now();
-    const window = lookupWindow(nowMs, this.#limits.windowSeconds);
-    const attempt: LookupAttempt = { source: sourceKey(source), windowStart: window.start };
+    const { attempt, windowEnd, retryAfterSeconds } = attemptAt(
+      source,
+      this.#now(),
+      this.#limits.windowSeconds,
+    );
     try {
       await this.#db.send(
         new UpdateCommand({
@@ -71,14 +72,14 @@ export class DynamoDbLookupFailureLimiter implements LookupFailureLimiter {
           ExpressionAttributeValues: {
             ':one': 1,
             ':limit': this.#limits.failuresPerWindow,
-            ':ttl': window.end + TTL_GRACE_S,
+            ':ttl': windowEnd + TTL_GRACE_S,
           },
         }),
       );
       return { allowed: true, attempt };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(window.end - nowMs / 1000)) };
+      return { allowed: false, retryAfterSeconds };
     }
   }
 

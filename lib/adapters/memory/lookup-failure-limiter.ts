@@ -8,13 +8,12 @@
  * const limiter = new InMemoryLookupFailureLimiter({ failuresPerWindow: 20, windowSeconds: 300 });
  * ```
  */
-import { sourceKey } from '#lib/domain/cidr.ts';
 import {
+  attemptAt,
   type LookupAdmission,
   type LookupAttempt,
   type LookupFailureLimiter,
   type LookupFailureLimits,
-  lookupWindow,
 } from '#lib/ports/lookup-failure-limiter.ts';
 
 const key = (attempt: LookupAttempt) => `${attempt.source}#${attempt.windowStart}`;
@@ -34,17 +33,16 @@ export class InMemoryLookupFailureLimiter implements LookupFailureLimiter {
   async admit(source: string): Promise<LookupAdmission> {
     if (this.#limits.failuresPerWindow <= 0) return { allowed: true, attempt: undefined };
     const nowMs = this.#now();
-    const window = lookupWindow(nowMs, this.#limits.windowSeconds);
-    const attempt: LookupAttempt = { source: sourceKey(source), windowStart: window.start };
+    const { attempt, windowEnd, retryAfterSeconds } = attemptAt(source, nowMs, this.#limits.windowSeconds);
     const entry = this.#windows.get(key(attempt));
     // One synchronous check-and-increment: no other admit runs in between.
     if (entry !== undefined && entry.attempts >= this.#limits.failuresPerWindow) {
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(window.end - nowMs / 1000)) };
+      return { allowed: false, retryAfterSeconds };
     }
     if (entry !== undefined) entry.attempts++;
     else {
       this.#prune(nowMs);
-      this.#windows.set(key(attempt), { attempts: 1, endS: window.end });
+      this.#windows.set(key(attempt), { attempts: 1, endS: windowEnd });
     }
     return { allowed: true, attempt };
   }
