@@ -44,6 +44,39 @@ export async function portOf(nodeInfo: NodeInfo, iface: InventoryInterface): Pro
   return ports[iface.mac_address] ?? ports[iface.mac_address.toLowerCase()];
 }
 
+/** A valid interface of the inventory with its Ironic port, and the log fields that name it. */
+export interface InterfacePort {
+  readonly iface: InventoryInterface;
+  readonly port: IronicPort;
+  readonly log: { readonly node: string; readonly interface: unknown };
+}
+
+/**
+ * The inventory's valid interfaces that have an Ironic port, in inventory order; one without a port
+ * is skipped with upstream's debug line, "Skipping <work> for interface <mac>, matching port not
+ * found in Ironic."
+ */
+export async function* interfacePorts(
+  data: IntrospectionDocument,
+  nodeInfo: NodeInfo,
+  logger: Logger,
+  work: string,
+): AsyncGenerator<InterfacePort> {
+  for (const iface of inventoryInterfaces(data)) {
+    if (!isValidInterface(data, iface)) continue;
+    const log = { node: nodeInfo.uuid, interface: iface.name };
+    const port = await portOf(nodeInfo, iface);
+    if (port === undefined) {
+      logger.debug(
+        `Skipping ${work} for interface ${String(iface.mac_address)}, matching port not found in Ironic.`,
+        log,
+      );
+      continue;
+    }
+    yield { iface, port, log };
+  }
+}
+
 /** Patch a port; Ironic's 400 is logged as a warning and processing goes on, as upstream. */
 export async function patchPortOrWarn(
   nodeInfo: NodeInfo,

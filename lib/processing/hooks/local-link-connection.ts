@@ -15,12 +15,7 @@ import type { ProcessingConfig } from '#lib/config.ts';
 import type { JsonPatch } from '#lib/ports/ironic.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { ProcessingHook } from '#lib/processing/hook.ts';
-import {
-  inventoryInterfaces,
-  isValidInterface,
-  patchPortOrWarn,
-  portOf,
-} from '#lib/processing/hooks/common.ts';
+import { interfacePorts, patchPortOrWarn } from '#lib/processing/hooks/common.ts';
 import { chassisId, hexBytes, interfaceTlvs, portId } from '#lib/processing/lldp.ts';
 
 /** oslo's `is_valid_mac`: six colon-separated hex pairs. */
@@ -36,17 +31,7 @@ export function localLinkConnection(config: LocalLinkConnectionOptions): Process
   return {
     name: 'local_link_connection',
     async beforeUpdate(data, nodeInfo) {
-      for (const iface of inventoryInterfaces(data)) {
-        if (!isValidInterface(data, iface)) continue;
-        const log = { node: nodeInfo.uuid, interface: iface.name };
-        const port = await portOf(nodeInfo, iface);
-        if (port === undefined) {
-          logger.debug(
-            `Skipping LLC processing for interface ${String(iface.mac_address)}, matching port not found in Ironic.`,
-            log,
-          );
-          continue;
-        }
+      for await (const { iface, port, log } of interfacePorts(data, nodeInfo, logger, 'LLC processing')) {
         const tlvs = interfaceTlvs(data, iface);
         if (tlvs === undefined || tlvs === null) {
           logger.warn(`No LLDP Data found for interface ${String(iface.mac_address)}`, log);

@@ -13,13 +13,7 @@ import type { ProcessingConfig } from '#lib/config.ts';
 import { networkContains, parseStrictAddress } from '#lib/domain/ip-address.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { ProcessingHook } from '#lib/processing/hook.ts';
-import {
-  type InventoryInterface,
-  inventoryInterfaces,
-  isValidInterface,
-  patchPortOrWarn,
-  portOf,
-} from '#lib/processing/hooks/common.ts';
+import { type InventoryInterface, interfacePorts, patchPortOrWarn } from '#lib/processing/hooks/common.ts';
 
 /** What `physnet_cidr_map` reads. */
 export type PhysnetCidrMapOptions = Pick<ProcessingConfig, 'physnetCidrMap' | 'overwriteExisting'> & {
@@ -39,17 +33,8 @@ export function physnetCidrMap(config: PhysnetCidrMapOptions): ProcessingHook {
   return {
     name: 'physnet_cidr_map',
     async beforeUpdate(data, nodeInfo) {
-      for (const iface of inventoryInterfaces(data)) {
-        if (!isValidInterface(data, iface)) continue;
-        const log = { node: nodeInfo.uuid, interface: iface.name };
-        const port = await portOf(nodeInfo, iface);
-        if (port === undefined) {
-          logger.debug(
-            `Skipping physical network processing for interface ${String(iface.mac_address)}, matching port not found in Ironic.`,
-            log,
-          );
-          continue;
-        }
+      const work = 'physical network processing';
+      for await (const { iface, port, log } of interfacePorts(data, nodeInfo, logger, work)) {
         const physnet = physnetOf(iface);
         if (physnet === undefined) {
           logger.debug(
