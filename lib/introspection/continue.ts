@@ -26,8 +26,9 @@ import {
   UnexpectedProcessingError,
 } from '#lib/domain/errors.ts';
 import { assertIntrospectable, isDeployed } from '#lib/domain/provision-states.ts';
+import { isIronicOutage, isTransientFailure } from '#lib/domain/retryable-failures.ts';
 import { assertReadableBack } from '#lib/introspection/data-size.ts';
-import { isTransientFailure, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
+import { type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
 import { type LookupMatch, type LookupOptions, lookupNode } from '#lib/introspection/lookup.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
@@ -59,15 +60,6 @@ export interface ContinueIntrospectionOptions extends LookupOptions {
 
 /** The classes of Ironic's failures (as an UnexpectedProcessingError names its cause). */
 const IRONIC_ERRORS = new Set(['IronicError', 'IronicUnavailable', 'IronicAuthError']);
-
-/** Ironic down, stalling, failing in itself or refusing our credentials: a retry may succeed. */
-function isIronicOutage(err: unknown): boolean {
-  return (
-    err instanceof IronicUnavailable ||
-    err instanceof IronicAuthError ||
-    (err instanceof IronicError && err.ironicStatus >= 500)
-  );
-}
 
 /** Who sent the callback, as the API saw it. */
 export interface CallbackSource {

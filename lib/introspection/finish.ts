@@ -11,7 +11,8 @@
 import { InspectorError } from '#lib/domain/errors.ts';
 import { requireIronic } from '#lib/domain/ironic-calls.ts';
 import { provisionState } from '#lib/domain/provision-states.ts';
-import { isTransientFailure, type JobHandler, type JobOf } from '#lib/introspection/jobs.ts';
+import { isTransientFailure } from '#lib/domain/retryable-failures.ts';
+import type { JobHandler, JobOf } from '#lib/introspection/jobs.ts';
 import { triggersFsmErrorTransition } from '#lib/node/fsm-decorators.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IronicApi } from '#lib/ports/ironic.ts';

@@ -18,7 +18,6 @@
  * ```
  */
 import * as z from 'zod';
-import { InspectorError, IronicError, IronicUnavailable } from '#lib/domain/errors.ts';
 import type { IntrospectionState } from '#lib/domain/state-machine.ts';
 import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
@@ -89,31 +88,6 @@ export interface JobSubmitter {
   /** Enqueue `job`; if the queue refuses it, run it before answering rather than lose it. */
   submit(job: Job): Promise<void>;
 }
-
-/**
- * Whether a job's failure is one a later try can get past: Ironic unreachable or overloaded, or a
- * failure that is no inspector error at all (storage throttled, a network error). Such a failure
- * leaves the node as it is, with its step due, for the queue's next delivery or the clean-up's
- * recovery, instead of failing the introspection.
- *
- * @example
- * ```ts
- * isTransientFailure(new IronicUnavailable(url, 'ECONNREFUSED')); // true
- * isTransientFailure(new TypeError('boom'));                        // false
- * ```
- */
-export function isTransientFailure(err: unknown): boolean {
-  if (err instanceof IronicUnavailable) return true;
-  if (err instanceof IronicError) return TRANSIENT_HTTP_STATUSES.includes(err.ironicStatus);
-  if (err instanceof InspectorError || typeof err !== 'object' || err === null) return false;
-  // An AWS service's answer (throttling, conflict, 5xx) carries the SDK's `$metadata`; a network
-  // failure carries its system error code. A TypeError is a bug, not worth a retry.
-  const { $metadata, code } = err as { $metadata?: unknown; code?: unknown };
-  return $metadata !== undefined || (typeof code === 'string' && NETWORK_ERROR_CODES.includes(code));
-}
-
-const TRANSIENT_HTTP_STATUSES = [502, 503, 504];
-const NETWORK_ERROR_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'];
 
 /** How a job names the introspection run it belongs to: the node's `started_at`, stored form. */
 export function jobStamp(startedAt: Date | null): string {

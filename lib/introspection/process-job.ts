@@ -13,8 +13,10 @@
  * await jobs.run({ type: 'process', uuid, startedAt, powerOff: true });
  * ```
  */
+
+import { isTransientFailure } from '#lib/domain/retryable-failures.ts';
 import { type FinishOptions, finishIntrospection } from '#lib/introspection/finish.ts';
-import { isTransientFailure, type JobHandler, type JobOf } from '#lib/introspection/jobs.ts';
+import type { JobHandler, JobOf } from '#lib/introspection/jobs.ts';
 import { triggersFsmErrorTransition } from '#lib/node/fsm-decorators.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';

@@ -11,6 +11,7 @@
  * await reapply.reapply('node-0', undefined); // 202 {}: the stored unprocessed data
  * ```
  */
+
 import {
   InvalidIntrospectionData,
   NodeLockedError,
@@ -18,15 +19,10 @@ import {
   NotFoundInCacheError,
   ReapplyNeedsStoredData,
 } from '#lib/domain/errors.ts';
+import { isTransientFailure } from '#lib/domain/retryable-failures.ts';
 import { nextState } from '#lib/domain/state-machine.ts';
 import { assertReadableBack } from '#lib/introspection/data-size.ts';
-import {
-  isTransientFailure,
-  type JobHandler,
-  type JobOf,
-  type JobSubmitter,
-  jobStamp,
-} from '#lib/introspection/jobs.ts';
+import { type JobHandler, type JobOf, type JobSubmitter, jobStamp } from '#lib/introspection/jobs.ts';
 import { triggersFsmErrorTransition } from '#lib/node/fsm-decorators.ts';
 import type { NodeCache } from '#lib/node/node-cache.ts';
 import type { NodeInfo } from '#lib/node/node-info.ts';
