@@ -98,7 +98,7 @@ async function runSize(size: number, endpoints: { dynamoDb: string; s3: string }
   // Each operation takes fresh nodes, so small caches get fewer samples.
   const samples = Math.min(SAMPLES, Math.floor((size - stale.size - 1) / 3));
   const commands = recordCommands(clients.dynamoDb);
-  const s3Commands = recordCommands(clients.s3);
+  const s3Commands = recordCommands(await clients.s3.get());
   const rows: Row[] = [];
   const measure = async (operation: string, note: string, op: (sample: number) => Promise<void>) => {
     const times: number[] = [];

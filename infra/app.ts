@@ -8,7 +8,8 @@
  * (`true`/`false`), `cleanUpPeriodMinutes`, `introspectionTimeoutSeconds`, `workerConcurrency`, `vpcId` with `subnetIds`
  * and `securityGroupIds` (comma-separated) and `availabilityZones`, `alarmTopicArn`, `stackName`,
  * `errorEmail` (mail introspections that end in error, from the event bus), `processingHooks` and
- * `physnetCidrMap` (comma-separated), `extraHardwareStrict` (`true`/`false`).
+ * `physnetCidrMap` (comma-separated), `extraHardwareStrict` (`true`/`false`), `bundleAwsSdk` (`true`: the
+ * pinned AWS SDK inside every bundle instead of the Lambda runtime's).
  *
  * cdk-nag's AwsSolutions checks run at every synth; an unacknowledged finding fails it.
  */
@@ -78,6 +79,7 @@ const stack = new ServerlessInspectorStack(app, ctx('stackName') ?? 'ServerlessI
     : {}),
   ...(ctx('alarmTopicArn') ? { alarmTopicArn: ctx('alarmTopicArn') as string } : {}),
   ...(ctx('workerConcurrency') ? { workerConcurrency: Number(ctx('workerConcurrency')) } : {}),
+  ...(ctx('bundleAwsSdk') === 'true' ? { bundleAwsSdk: true } : {}),
   processing: {
     ...(ctx('processingHooks') ? { hooks: list('processingHooks') } : {}),
     ...(ctx('physnetCidrMap') ? { physnetCidrMap: list('physnetCidrMap') } : {}),

@@ -1,7 +1,8 @@
 /**
  * One construct for every function of the stack: Node.js 24 on ARM64, an ESM bundle with its
- * chunks built by the local esbuild (no Docker; options in `infra/bundling.ts`), source maps, a log group with explicit retention, and the settings every
- * handler reads. Grants are added per function by the stack, least privilege.
+ * chunks built by the local esbuild (no Docker; options in `infra/bundling.ts`; the Lambda runtime's
+ * AWS SDK unless `bundleAwsSdk`), source maps, a log group with explicit retention, and the settings
+ * every handler reads. Grants are added per function by the stack, least privilege.
  *
  * @example
  * ```ts
@@ -42,6 +43,11 @@ export interface InspectorFunctionProps {
   readonly logRetention?: RetentionDays;
   /** @default - not in a VPC */
   readonly network?: FunctionNetwork;
+  /**
+   * Bundle the AWS SDK versions pinned in `package.json` instead of using the Lambda runtime's.
+   * @default false
+   */
+  readonly bundleAwsSdk?: boolean;
 }
 
 export class InspectorFunction extends Construct {
@@ -61,7 +67,7 @@ export class InspectorFunction extends Construct {
         bundling: {
           // Never used: the local esbuild always bundles (tryBundle answers true or throws).
           image: DockerImage.fromRegistry('dummy'),
-          local: new LocalFunctionBundling(props.entry),
+          local: new LocalFunctionBundling(props.entry, props.bundleAwsSdk ?? false),
         },
       }),
       handler: 'index.handler',

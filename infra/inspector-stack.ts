@@ -160,6 +160,14 @@ export interface ServerlessInspectorProps extends StackProps {
   readonly settings?: Readonly<Record<string, string>>;
   /** The processing hooks and their options (the functions that process: api and worker). */
   readonly processing?: ProcessingProps;
+  /**
+   * Bundle the AWS SDK versions pinned in `package.json` (the ones the tests ran with) into every
+   * function, instead of using the AWS SDK v3 the Lambda Node.js runtime ships. The runtime's SDK
+   * keeps each bundle under 300 KB and its cold start shorter, but its version is whatever the
+   * runtime carries that day; this prop trades size and start-up time for known versions.
+   * @default false
+   */
+  readonly bundleAwsSdk?: boolean;
 }
 
 /** Processing hooks and the optional hooks' options (`PROCESSING_HOOKS` and friends). */
@@ -382,6 +390,7 @@ export class ServerlessInspectorStack extends Stack {
         environment,
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         ...(network ? { network } : {}),
+        ...(props.bundleAwsSdk ? { bundleAwsSdk: true } : {}),
       });
     // The callback (api) and reapply (worker) process introspection data.
     const processing = processingSettings(props.processing);

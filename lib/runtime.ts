@@ -15,17 +15,22 @@
  * ```
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbLookupFailureLimiter } from '#lib/adapters/dynamodb/lookup-failure-limiter.ts';
 import { dynamoDbDocumentClient, dynamoDbStores } from '#lib/adapters/dynamodb/stores.ts';
 import { createNodeCacheTable } from '#lib/adapters/dynamodb/table.ts';
 import { InProcessJobQueue } from '#lib/adapters/in-process-job-queue.ts';
 import { type IronicAuth, ironicAuth } from '#lib/adapters/ironic/auth.ts';
 import { IronicClient } from '#lib/adapters/ironic/client.ts';
-import { lazySecretBackedIronicAuth, lazySqsJobQueue } from '#lib/adapters/lazy.ts';
+import {
+  type LazyClient,
+  lazyS3Client,
+  lazyS3IntrospectionDataStore,
+  lazySecretBackedIronicAuth,
+  lazySqsJobQueue,
+} from '#lib/adapters/lazy.ts';
 import { InMemoryLookupFailureLimiter } from '#lib/adapters/memory/lookup-failure-limiter.ts';
 import { memoryStores } from '#lib/adapters/memory/stores.ts';
-import { s3IntrospectionDataStore } from '#lib/adapters/s3/introspection-data-store.ts';
 import { type InspectorConfig, config as processConfig } from '#lib/config.ts';
 import { ConfigurationError } from '#lib/domain/errors.ts';
 import { createUseCases, type UseCases } from '#lib/introspection/use-cases.ts';
@@ -92,10 +97,18 @@ export interface InspectorRuntime {
   close(): void;
 }
 
-/** The SDK clients behind `aws` stores. */
+/**
+ * The SDK clients behind `aws` stores. The S3 client is built (and `@aws-sdk/client-s3` loaded) when
+ * introspection data is first stored, read or deleted: most invocations never need it.
+ *
+ * @example
+ * ```ts
+ * const s3Commands = recordCommands(await runtime.clients.s3.get()); // count S3 requests
+ * ```
+ */
 export interface AwsClients {
   readonly dynamoDb: DynamoDBClient;
-  readonly s3: S3Client;
+  readonly s3: LazyClient<S3Client>;
 }
 
 /** The DynamoDB and S3 clients for `config` (DynamoDB Local and s3rver when it gives endpoints). */
@@ -105,7 +118,7 @@ export function awsClients(config: InspectorConfig): AwsClients {
       region: config.region,
       ...(config.dynamoDbEndpoint === undefined ? {} : { endpoint: config.dynamoDbEndpoint }),
     }),
-    s3: new S3Client({
+    s3: lazyS3Client({
       region: config.region,
       // Checksums only where S3 requires them: s3rver rejects the newer default trailers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -122,7 +135,10 @@ export function awsStores(config: InspectorConfig, clients: AwsClients): Stores 
       documentClient: dynamoDbDocumentClient(clients.dynamoDb),
       tableName: config.nodeCacheTable,
     }),
-    introspectionData: s3IntrospectionDataStore({ s3: clients.s3, bucket: config.introspectionDataBucket }),
+    introspectionData: lazyS3IntrospectionDataStore({
+      s3: clients.s3.get,
+      bucket: config.introspectionDataBucket,
+    }),
   };
 }
 
@@ -237,7 +253,7 @@ export function createRuntime(options: RuntimeOptions = {}): InspectorRuntime {
     },
     close() {
       clients?.dynamoDb.destroy();
-      clients?.s3.destroy();
+      clients?.s3.built?.destroy();
     },
   };
 }

@@ -57,7 +57,7 @@ const stack = await startLocalStack({ port: 0, cleanUpPeriodSeconds: 0 });
 const clients = stack.runtime.clients;
 if (clients === undefined) throw new Error('the benchmark runs the stack on DynamoDB Local and s3rver');
 const dynamoDbCommands = recordCommands(clients.dynamoDb);
-const s3Commands = recordCommands(clients.s3);
+const s3Commands = recordCommands(await clients.s3.get());
 let session: Session | undefined;
 
 /** `[key, count]` pairs of `items`, then empties it. */

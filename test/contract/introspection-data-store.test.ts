@@ -1,12 +1,12 @@
 /**
  * Introspection data, for every implementation: one processed and one unprocessed document per node,
- * read back as written, deleted together.
+ * read back as written, deleted together (the S3 store also as the runtime builds it, loaded on first use).
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { freshStores, STORE_IMPLEMENTATIONS } from '#test/support/stores.ts';
+import { freshStores, LAZY_S3_STORES, STORE_IMPLEMENTATIONS } from '#test/support/stores.ts';
 
-describe.each(STORE_IMPLEMENTATIONS)('introspection data: $name', (implementation) => {
+describe.each([...STORE_IMPLEMENTATIONS, LAZY_S3_STORES])('introspection data: $name', (implementation) => {
   const stores = freshStores(implementation);
 
   it('keeps processed and unprocessed data apart, and reads back what was written', async () => {

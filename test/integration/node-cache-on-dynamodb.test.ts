@@ -1,8 +1,9 @@
 /**
  * The node cache on DynamoDB Local and s3rver: what the in-memory suites (test/unit/node-cache,
  * node-info) cannot show. Request costs (no scans; lookups and clean-up in proportion to what they
- * look at), a record deleted under its lookup attributes, the encryption S3 is asked for, and the
- * races that the real conditional writes and transactions must settle.
+ * look at), a record deleted under its lookup attributes, the encryption S3 is asked for, the S3
+ * client built only when introspection data is first used, and the races that the real conditional
+ * writes and transactions must settle.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
@@ -98,10 +99,25 @@ describe('raw items', () => {
     expect(await f.nodeCache.nodeInfo(uuid).acquireLock({ blocking: false })).toBe(true); // released on the error
   });
 
+  it('the S3 client is built by the first use of introspection data, and the store sends through it', async () => {
+    const uuid = newUuid();
+    await f.nodeCache.addNode(uuid, 'waiting', { attributes: { mac: uniqueMacs(1) } });
+    await f.nodeCache.getNode(uuid);
+    expect(clients.s3.built).toBeUndefined(); // the node cache worked on DynamoDB alone
+    await f.nodeCache.storeIntrospectionData(uuid, { a: 1 });
+    const s3 = clients.s3.built;
+    expect(s3).toBeDefined();
+    expect(await clients.s3.get()).toBe(s3);
+    const commands = recordCommands(s3 as NonNullable<typeof s3>);
+    expect(await f.nodeCache.getIntrospectionData(uuid)).toEqual({ a: 1 });
+    expect(commands).toEqual(['GetObjectCommand']);
+  });
+
   it('introspection data: server-side encryption on every put, under the Swift-compatible names', async () => {
     const uuid = newUuid();
     const headers: Array<Record<string, string>> = [];
-    clients.s3.middlewareStack.add(
+    const s3 = await clients.s3.get();
+    s3.middlewareStack.add(
       (next) => async (args) => {
         const request = (args as { request?: { method?: string; headers?: Record<string, string> } }).request;
         if (request?.method === 'PUT' && request.headers) headers.push({ ...request.headers });
@@ -111,10 +127,10 @@ describe('raw items', () => {
     );
     await f.nodeCache.storeIntrospectionData(uuid, { a: 1 });
     await f.nodeCache.storeIntrospectionData(uuid, { a: 1 }, { processed: false });
-    clients.s3.middlewareStack.remove('captureHeaders');
+    s3.middlewareStack.remove('captureHeaders');
     expect(headers).toHaveLength(2);
     for (const h of headers) expect(h['x-amz-server-side-encryption']).toBe('AES256');
-    const object = await clients.s3.send(
+    const object = await s3.send(
       new GetObjectCommand({
         Bucket: f.config.introspectionDataBucket,
         Key: introspectionDataKey(uuid, false),

@@ -17,6 +17,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeEach, inject } from 'vitest';
 import { dynamoDbDocumentClient, dynamoDbStores } from '#lib/adapters/dynamodb/stores.ts';
 import { createNodeCacheTable } from '#lib/adapters/dynamodb/table.ts';
+import { lazyS3IntrospectionDataStore } from '#lib/adapters/lazy.ts';
 import { memoryStores } from '#lib/adapters/memory/stores.ts';
 import { s3IntrospectionDataStore } from '#lib/adapters/s3/introspection-data-store.ts';
 import type { LookupAttributeRow, NodeRecord } from '#lib/ports/node-store.ts';
@@ -64,6 +65,25 @@ export async function localServiceStores(): Promise<Stores & { readonly tableNam
     introspectionData: s3IntrospectionDataStore({ s3, bucket: inject('introspectionDataBucket') }),
   };
 }
+
+/**
+ * DynamoDB Local and s3rver, with the introspection data store the runtime uses: the S3 adapter
+ * loaded on first use (`lazyS3IntrospectionDataStore`), on the same client.
+ */
+export const LAZY_S3_STORES: StoreImplementation = {
+  name: 'DynamoDB Local and s3rver, S3 adapter loaded on first use',
+  async create() {
+    const stores = await localServiceStores();
+    const { s3 } = localClients();
+    return {
+      ...stores,
+      introspectionData: lazyS3IntrospectionDataStore({
+        s3: async () => s3,
+        bucket: inject('introspectionDataBucket'),
+      }),
+    };
+  },
+};
 
 /**
  * Inside a `describe`: fresh stores of `implementation` before each test, read with the returned

@@ -1,22 +1,22 @@
 /**
  * The Lambda assets of a real synth (local esbuild, code splitting, `infra/bundling.ts`): each function
- * gets its own bundle, every chunk a bundle imports is inside the asset, and the api asset answers a
- * route that loads its lazy chunks (the runtime) as well as `GET /`.
+ * gets its own bundle, every chunk a bundle imports is inside the asset, the AWS SDK is the Lambda
+ * runtime's (imported by name, none of it bundled), and the api asset answers a route that loads its
+ * lazy chunks (the runtime, with the SDK from the project's `node_modules` standing in for the Lambda
+ * runtime's) as well as `GET /`.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  bundledPackages,
+  filesUnder,
+  linkProjectModules,
+  runtimeSdkImports,
+} from '#test/support/function-assets.ts';
 import { ServerlessInspectorStack } from '../../infra/inspector-stack.ts';
-
-/** Every file under `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 /**
  * The relative module specifiers of a minified ESM file (static `from "./….mjs"` and
@@ -40,6 +40,7 @@ beforeAll(() => {
     callbackAllowedCidrs: ['198.51.100.0/28'],
   });
   const assembly = app.synth();
+  linkProjectModules(assembly.directory);
   const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
   assets = new Map();
   for (const [id, resource] of Object.entries(functions)) {
@@ -77,6 +78,25 @@ describe('function assets', () => {
         }
       }
     }
+  });
+
+  it("the AWS SDK is the Lambda runtime's: imported by name, none of it in any asset", () => {
+    const imported = new Set<string>();
+    for (const dir of assets.values()) {
+      const bundled = [...bundledPackages(dir)];
+      expect(bundled.filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/'))).toEqual([]);
+      expect(bundled).toContain('zod'); // the source maps do name the packages that are bundled
+      for (const pkg of runtimeSdkImports(dir)) imported.add(pkg);
+    }
+    expect([...imported].sort()).toEqual(
+      expect.arrayContaining([
+        '@aws-sdk/client-dynamodb',
+        '@aws-sdk/client-s3',
+        '@aws-sdk/client-secrets-manager',
+        '@aws-sdk/client-sqs',
+        '@aws-sdk/lib-dynamodb',
+      ]),
+    );
   });
 
   it('the api asset loads its lazy chunks: GET / without them, a node-cache route with them', async () => {

@@ -5,11 +5,13 @@
  */
 
 import { existsSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { bundledPackages, linkProjectModules, runtimeSdkImports } from '#test/support/function-assets.ts';
 import {
   type ApiAuthMode,
   type ServerlessInspectorProps,
@@ -27,6 +29,18 @@ function synth(props: Partial<ServerlessInspectorProps> = {}, bundle = false) {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   return { app, stack, template: Template.fromStack(stack), assembly };
+}
+
+/**
+ * The asset directory of the function whose logical id starts with `prefix`, in a bundled synth;
+ * the project's `node_modules` stands in for the Lambda runtime's AWS SDK when it is imported.
+ */
+function assetOf(assemblyDir: string, template: Template, prefix: string): string {
+  linkProjectModules(assemblyDir);
+  const functions = template.findResources('AWS::Lambda::Function');
+  const fn = Object.entries(functions).find(([id]) => id.startsWith(prefix))?.[1];
+  const s3Key = String(fn?.Properties?.Code?.S3Key ?? ''); // "<asset hash>.zip"
+  return `${assemblyDir}/asset.${s3Key.replace(/\.zip$/, '')}`;
 }
 
 const defaultStack = synth();
@@ -475,15 +489,15 @@ describe('cdk-nag and bundling', () => {
     expect(objections).toEqual([]);
   });
 
-  it('the api bundle runs as Lambda would run it: ESM, the pinned SDK inside, answering GET /', {
+  it("the api bundle runs as Lambda would run it: ESM, the runtime's SDK outside, answering GET /", {
     timeout: 120_000,
   }, async () => {
     const { assembly, template } = synth({}, true);
-    const functions = template.findResources('AWS::Lambda::Function');
-    const api = Object.entries(functions).find(([id]) => id.startsWith('ApiFunction'))?.[1];
-    const s3Key = String(api?.Properties?.Code?.S3Key ?? ''); // "<asset hash>.zip"
-    const bundle = `${assembly.directory}/asset.${s3Key.replace(/\.zip$/, '')}/index.mjs`;
+    const bundle = `${assetOf(assembly.directory, template, 'ApiFunction')}/index.mjs`;
     expect(existsSync(bundle)).toBe(true);
+    // The default: no AWS SDK code inside, the clients imported by name from the Lambda runtime.
+    expect([...bundledPackages(dirname(bundle))].filter((p) => p.startsWith('@aws-sdk/'))).toEqual([]);
+    expect(runtimeSdkImports(dirname(bundle))).toContain('@aws-sdk/client-dynamodb');
     const saved = { ...process.env };
     Object.assign(process.env, {
       NODE_CACHE_TABLE: 'bundle-check',
@@ -520,9 +534,11 @@ describe('cdk-nag and bundling', () => {
     }
   });
 
-  it('the real synth bundles every handler as an ESM asset with a source map', { timeout: 120_000 }, () => {
-    const { assembly } = synth(
-      { auth: 'keystone', keystoneAuthUrl: 'https://keystone.example.com/v3' },
+  it('the real synth bundles every handler as an ESM asset with a source map; bundleAwsSdk puts the pinned SDK inside', {
+    timeout: 120_000,
+  }, () => {
+    const { assembly, template } = synth(
+      { auth: 'keystone', keystoneAuthUrl: 'https://keystone.example.com/v3', bundleAwsSdk: true },
       true,
     );
     const assets = readdirSync(assembly.directory).filter((d) => d.startsWith('asset.'));
@@ -531,6 +547,14 @@ describe('cdk-nag and bundling', () => {
       const dir = `${assembly.directory}/${asset}`;
       if (!existsSync(`${dir}/index.mjs`)) continue;
       expect(existsSync(`${dir}/index.mjs.map`)).toBe(true);
+    }
+    const worker = assetOf(assembly.directory, template, 'WorkerFunction');
+    expect([...bundledPackages(worker)]).toEqual(
+      expect.arrayContaining(['@aws-sdk/client-dynamodb', '@aws-sdk/client-s3', '@aws-sdk/lib-dynamodb']),
+    );
+    // Only the SDK's own optional signers (never used here) are left to be found at run time.
+    for (const pkg of runtimeSdkImports(worker)) {
+      expect(['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a']).toContain(pkg);
     }
   });
 });
