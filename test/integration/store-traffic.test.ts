@@ -15,7 +15,7 @@ it('a first introspection: Ironic 8, DynamoDB 24, S3 2', async () => {
     const { clients } = stack.runtime;
     if (clients === undefined) throw new Error('the stack runs on the local services');
     const dynamoDb = recordCommands(clients.dynamoDb);
-    const s3 = recordCommands(clients.s3);
+    const s3 = recordCommands(await clients.s3.get());
     const macs: [string, string] = ['52:54:03:00:00:01', '52:54:03:00:00:02'];
     const node = ironic.addNode({ driver_info: { ipmi_address: '198.51.100.201' } }, macs);
     const counts = () => ({ ironic: ironic.calls.length, dynamoDb: dynamoDb.length, s3: s3.length });
