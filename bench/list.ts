@@ -11,10 +11,12 @@
  * (NodeInfo objects), and the whole handler (status bodies, JSON, middlewares).
  *
  * Options: `BENCH_LIST` (1000), `BENCH_SAMPLES` (30), `BENCH_STATE` (a `state` filter, e.g.
- * `finished,error`; none by default).
+ * `finished,error`; none by default), `BENCH_PROFILE=1` (the list of `BENCH_LIST` once more, under
+ * V8's CPU profiler: where this process's time goes, per list).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -30,11 +32,13 @@ import { type AwsClients, createRuntime } from '#lib/runtime.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { LOCAL_CREDENTIALS, startLocalServices } from '../scripts/local-services.ts';
 import { recordCommands } from '../scripts/request-counter.ts';
+import { type CpuProfile, summariseProfile } from './support/cpu-profile.ts';
 import { formatTable, quantile } from './support/table.ts';
 
 const LIST_SIZE = Number(process.env.BENCH_LIST ?? 1000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 30);
 const STATE_FILTER = process.env.BENCH_STATE;
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const BUCKET = 'bench-introspection-data';
 /** The other states the 50 extra records are spread over (the merge reads several partitions). */
 const OTHER_STATES: readonly IntrospectionState[] = ['error', 'waiting', 'processing', 'starting'];
@@ -220,6 +224,26 @@ try {
       'lrrrrrrr',
     ),
   );
+  if (PROFILE) {
+    const query = `limit=${LIST_SIZE}${STATE_FILTER === undefined ? '' : `&state=${STATE_FILTER}`}`;
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < SAMPLES; i++) await api(listEvent(query), lambdaContext('api'));
+    const cpu = process.cpuUsage(cpu0);
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    console.log(
+      `\n${summariseProfile(profile as unknown as CpuProfile, {
+        units: SAMPLES,
+        unit: 'list',
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        top: 20,
+      })}`,
+    );
+  }
   const [one, five] = loadavg();
   console.log(
     `\n${SAMPLES} samples each after 3 warm-up runs; DynamoDB Local on loopback, Node ${process.version}, ` +
