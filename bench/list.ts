@@ -3,12 +3,11 @@
  * runtime on DynamoDB Local (started here), with `BENCH_LIST` (1,000) finished introspections and 50
  * more in other states written straight into the store, as `bench:lifecycle` seeds its list.
  *
- * Printed, for the list of `BENCH_LIST` and of 50 (the API's default page is all, so `limit` is
- * given): p50/p90 of the handler's wall time, the CPU time per list of this process and of DynamoDB
- * Local (steadier than wall time on a shared machine), DynamoDB requests and response bytes per list, and
- * where the time goes, layer by layer (same pages, each timed on its own): the raw index queries
- * (low-level client, no unmarshalling), the store's `listNodes`, the node cache's `getNodeList`
- * (NodeInfo objects), and the whole handler (status bodies, JSON, middlewares).
+ * Printed, for the list of `BENCH_LIST` and of 50 (`?limit=`): p50/p90 of the handler's wall time,
+ * the CPU time per list of this process and of DynamoDB Local (steadier than wall time on a shared
+ * machine), DynamoDB requests and response bytes per list, and the layers below the handler timed on
+ * their own (same pages): the store's `listNodes` and the node cache's `getNodeList` (NodeInfos); the
+ * handler adds the status bodies, the JSON and the middlewares.
  *
  * Options: `BENCH_LIST` (1000), `BENCH_SAMPLES` (30), `BENCH_STATE` (a `state` filter, e.g.
  * `finished,error`; none by default), `BENCH_PROFILE=1` (the list of `BENCH_LIST` once more, under
@@ -18,10 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createApiHandler } from '#functions/api.ts';
-import { NODES_BY_STATE_INDEX } from '#lib/adapters/dynamodb/table.ts';
 import { loadConfig } from '#lib/config.ts';
 import { newRowId } from '#lib/domain/lookup-attributes.ts';
 import { type IntrospectionState, STATES } from '#lib/domain/state-machine.ts';
@@ -169,31 +166,6 @@ try {
     commands.length = 0;
     await list();
     const requests = commands.length;
-    const raw = await times(SAMPLES, async () => {
-      // The index pages the store reads, without unmarshalling: DynamoDB Local's share.
-      await Promise.all(
-        states.map(async (state) => {
-          let start: Record<string, never> | undefined;
-          let read = 0;
-          do {
-            const page = await clients.dynamoDb.send(
-              new QueryCommand({
-                TableName: config.nodeCacheTable,
-                IndexName: NODES_BY_STATE_INDEX,
-                KeyConditionExpression: '#state = :state',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':state': { S: state } },
-                ScanIndexForward: false,
-                Limit: Math.min(limit, 500),
-                ExclusiveStartKey: start,
-              }),
-            );
-            read += page.Count ?? 0;
-            start = page.LastEvaluatedKey as typeof start;
-          } while (start !== undefined && read < limit);
-        }),
-      );
-    });
     const store = await times(SAMPLES, () => runtime.stores.nodes.listNodes({ states, limit }));
     const cache = await times(SAMPLES, () => runtime.nodeCache.getNodeList({ limit, state: states }));
     const handler = await times(SAMPLES, list);
@@ -203,7 +175,6 @@ try {
       `${handler.cpu.toFixed(1)} + ${handler.dynamoDbCpu.toFixed(1)}`,
       String(requests),
       `${(bytes / 1024).toFixed(0)} KB`,
-      ms(raw.wall),
       ms(store.wall),
       ms(cache.wall),
     ]);
@@ -216,12 +187,11 @@ try {
         'CPU ms: node + DynamoDB Local',
         'DynamoDB requests',
         'body',
-        'raw queries p50 / p90',
         'listNodes p50 / p90',
         'getNodeList p50 / p90',
       ],
       rows,
-      'lrrrrrrr',
+      'lrrrrrr',
     ),
   );
   if (PROFILE) {
