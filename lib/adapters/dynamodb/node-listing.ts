@@ -28,7 +28,7 @@ export interface DynamoDbNodeListingOptions {
   readonly table: NodeCacheTableClient;
 }
 
-/** Reads of the records index. */
+/** Reads of the records' indexes. */
 export class DynamoDbNodeListing {
   readonly #table: NodeCacheTableClient;
 
@@ -199,7 +199,7 @@ export class DynamoDbNodeListing {
   async listNodeUuids(): Promise<string[]> {
     const items = await this.#table.queryAll({
       IndexName: NODES_BY_START_INDEX,
-      // The index's one partition holds every record.
+      // The index's one partition holds every record; of each, only its UUID is read back.
       KeyConditionExpression: 'sk = :record',
       ProjectionExpression: '#uuid',
       ExpressionAttributeNames: { '#uuid': 'uuid' },
