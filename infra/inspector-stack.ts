@@ -462,7 +462,7 @@ export class ServerlessInspectorStack extends Stack {
         {
           id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
           reason:
-            "Queries go through the node cache table's own indexes (lookup attributes, nodes by state); the wildcard is limited to that table's indexes.",
+            "Queries go through the node cache table's own indexes (lookup attributes, nodes by state, nodes by start); the wildcard is limited to that table's indexes.",
         },
         {
           id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/inspector_data-*]`,

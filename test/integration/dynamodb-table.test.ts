@@ -3,12 +3,13 @@
  * through the ports (the table's indexes, the items' bookkeeping attributes, the lease's TTL).
  */
 import { randomUUID } from 'node:crypto';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LEASE_SK, recordKey } from '#lib/adapters/dynamodb/items.ts';
 import { dynamoDbDocumentClient, dynamoDbStores } from '#lib/adapters/dynamodb/stores.ts';
 import { createNodeCacheTable, NODE_CACHE_TABLE_SCHEMA } from '#lib/adapters/dynamodb/table.ts';
+import { STATES } from '#lib/domain/state-machine.ts';
 import { testRecord, testRows } from '#test/support/stores.ts';
 
 const client = new DynamoDBClient({ region: 'us-east-1', endpoint: inject('dynamoDbEndpoint') });
@@ -47,8 +48,54 @@ describe('node cache table on DynamoDB Local', () => {
     }));
     expect(indexes.sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual([
       { name: 'lookup-attributes', keys: ['attr_name', 'attr_value'], projection: 'INCLUDE' },
+      { name: 'nodes-by-start', keys: ['sk', 'list_key'], projection: 'ALL' },
       { name: 'nodes-by-state', keys: ['state', 'list_key'], projection: 'ALL' },
     ]);
+  });
+
+  it('adds the indexes a table from an earlier version lacks, built from the items already there', async () => {
+    const tableName = `integration-${randomUUID()}`;
+    const key = (name: string, type: 'HASH' | 'RANGE') => ({ AttributeName: name, KeyType: type });
+    // The table as versions before `nodes-by-start` created it.
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: ['pk', 'sk', 'state', 'list_key', 'attr_name', 'attr_value'].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S',
+        })),
+        KeySchema: [key('pk', 'HASH'), key('sk', 'RANGE')],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'nodes-by-state',
+            KeySchema: [key('state', 'HASH'), key('list_key', 'RANGE')],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'lookup-attributes',
+            KeySchema: [key('attr_name', 'HASH'), key('attr_value', 'RANGE')],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['node_uuid'] },
+          },
+        ],
+      }),
+    );
+    const { nodes } = dynamoDbStores({ documentClient, tableName });
+    const older = testRecord({ state: 'finished', startedAt: new Date('2026-03-01T10:00:00Z') });
+    const newer = testRecord({ state: 'waiting', startedAt: new Date('2026-03-01T11:00:00Z') });
+    await nodes.replaceNode(older, testRows('mac', ['aa']), null);
+    await nodes.replaceNode(newer, [], null);
+    await createNodeCacheTable(client, tableName);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
+      'lookup-attributes',
+      'nodes-by-start',
+      'nodes-by-state',
+    ]);
+    // The listing of every state reads the new index: the records written before it are there.
+    const listed = await nodes.listNodes({ states: STATES, limit: 10 });
+    expect(listed.map((r) => r.uuid)).toEqual([newer.uuid, older.uuid]);
+    expect((await nodes.listNodeUuids()).sort()).toEqual([newer.uuid, older.uuid].sort());
   });
 
   it('keeps the listing key and the child count on the record in step with its writes', async () => {

@@ -1,9 +1,9 @@
 /**
  * The node cache on DynamoDB Local and s3rver: what the in-memory suites (test/unit/node-cache,
- * node-info) cannot show. Request costs (no scans; lookups and clean-up in proportion to what they
- * look at), a record deleted under its lookup attributes, the encryption S3 is asked for, the S3
- * client built only when introspection data is first used, and the races that the real conditional
- * writes and transactions must settle.
+ * node-info) cannot show. Request costs (no scans; lookups, listing and clean-up in proportion to
+ * what they look at), a record deleted under its lookup attributes, the encryption S3 is asked for, the
+ * S3 client built only when introspection data is first used, and the races that the real
+ * conditional writes and transactions must settle.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
@@ -71,6 +71,29 @@ describe('request costs', () => {
     expect(small.filter((c) => c === 'QueryCommand')).toHaveLength(5);
     expect(small).toHaveLength(7);
     expect(small).not.toContain('ScanCommand');
+  });
+
+  it('a list costs one query per page of every state, and one per asked state of some', async () => {
+    await f.nodeCache.addNode(newUuid(), 'error');
+    const waiting = Array.from({ length: 4 }, () => newUuid());
+    for (const uuid of waiting) {
+      f.clock.advance(1000);
+      await f.nodeCache.addNode(uuid, 'waiting');
+    }
+    const commands = recordCommands(clients.dynamoDb);
+    // Every state: one index in the listing order, one query for the page.
+    expect(await f.nodeCache.getNodeList({ limit: 3 })).toHaveLength(3);
+    expect(commands).toEqual(['QueryCommand']);
+    commands.length = 0;
+    const all = await f.nodeCache.getNodeList();
+    expect(all.map((n) => n.uuid)).toEqual(expect.arrayContaining(waiting));
+    expect(commands).toEqual(['QueryCommand']);
+    // Some states: one query each, none past the page (the 3 newest are waiting: a full page of that
+    // state, whose next page the list does not need).
+    commands.length = 0;
+    const page = await f.nodeCache.getNodeList({ limit: 3, state: ['waiting', 'starting'] });
+    expect(page.map((n) => n.uuid)).toEqual([...waiting].reverse().slice(0, 3));
+    expect(commands).toEqual(['QueryCommand', 'QueryCommand']);
   });
 
   it('a clean-up pass with nothing expired only queries the index, and takes no lock', async () => {

@@ -84,6 +84,14 @@ describe('resources', () => {
       GlobalSecondaryIndexes: Match.arrayWith([
         Match.objectLike({ IndexName: 'nodes-by-state', Projection: { ProjectionType: 'ALL' } }),
         Match.objectLike({
+          IndexName: 'nodes-by-start',
+          KeySchema: [
+            { AttributeName: 'sk', KeyType: 'HASH' },
+            { AttributeName: 'list_key', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+        Match.objectLike({
           IndexName: 'lookup-attributes',
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['node_uuid'] },
         }),

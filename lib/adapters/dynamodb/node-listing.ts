@@ -1,7 +1,8 @@
 /**
- * Listing node records on DynamoDB, from the `nodes-by-state` index (state, list_key =
- * `<started_at>#<uuid>`): the API's merged listing in (started_at, uuid) DESC order with a keyset
- * position, the clean-up's "started before", and the periodic sync's every UUID.
+ * Listing node records on DynamoDB, from the `nodes-by-start` (sk, list_key) and `nodes-by-state`
+ * (state, list_key) indexes, list_key = `<started_at>#<uuid>`: the API's listing in (started_at, uuid)
+ * DESC order with a keyset position, the clean-up's "started before", and the periodic sync's every
+ * UUID.
  *
  * @example
  * ```ts
@@ -9,22 +10,25 @@
  * const page = await listing.listNodes({ states: ['waiting', 'error'], limit: 50 });
  * ```
  */
-import { type Item, toRecord } from '#lib/adapters/dynamodb/items.ts';
-import { NODES_BY_STATE_INDEX } from '#lib/adapters/dynamodb/table.ts';
-import type { NodeCacheTableClient } from '#lib/adapters/dynamodb/table-client.ts';
+import { type Item, RECORD_SK, toRecord } from '#lib/adapters/dynamodb/items.ts';
+import { NODES_BY_START_INDEX, NODES_BY_STATE_INDEX } from '#lib/adapters/dynamodb/table.ts';
+import type { NodeCacheTableClient, PageStart } from '#lib/adapters/dynamodb/table-client.ts';
 import { type IntrospectionState, STATES } from '#lib/domain/state-machine.ts';
 import { toStoredTimestamp } from '#lib/domain/timestamps.ts';
 import { type ListPosition, listOrderKey, type NodeRecord } from '#lib/ports/node-store.ts';
 
-/** The most index items one listing query reads per page. */
-const MAX_PAGE_SIZE = 500;
+/**
+ * The most index items one listing query reads per page: the API's largest page by default (1,000)
+ * in one request; records are under 1 KB, so DynamoDB's 1 MB page is not the limit.
+ */
+const MAX_PAGE_SIZE = 1000;
 
 /** What the listing needs: the table. */
 export interface DynamoDbNodeListingOptions {
   readonly table: NodeCacheTableClient;
 }
 
-/** Reads of the records index. */
+/** Reads of the records' indexes. */
 export class DynamoDbNodeListing {
   readonly #table: NodeCacheTableClient;
 
@@ -32,48 +36,99 @@ export class DynamoDbNodeListing {
     this.#table = options.table;
   }
 
-  /** Records in `states`, in (started_at, uuid) DESC order, strictly after `after`, at most `limit`. */
+  /**
+   * Records in `states`, in (started_at, uuid) DESC order, strictly after `after`, at most `limit`:
+   * every state is one query of `nodes-by-start`; some states merge their `nodes-by-state` partitions.
+   */
   async listNodes(options: {
     states: readonly IntrospectionState[];
     after?: ListPosition;
     limit: number;
   }): Promise<NodeRecord[]> {
-    if (options.limit <= 0) return [];
-    const pageSize = Math.min(Math.max(options.limit, 1), MAX_PAGE_SIZE);
-    const streams = [...new Set(options.states)].map((state) =>
-      this.#table.pages({
-        IndexName: NODES_BY_STATE_INDEX,
-        KeyConditionExpression:
-          options.after === undefined ? '#state = :state' : '#state = :state AND list_key < :after',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':state': state,
-          ...(options.after === undefined ? {} : { ':after': listOrderKey(options.after) }),
+    const states = [...new Set(options.states)];
+    if (options.limit <= 0 || states.length === 0) return [];
+    const after = options.after === undefined ? undefined : listOrderKey(options.after);
+    return states.length === STATES.length
+      ? this.#listAll(after, options.limit)
+      : this.#mergeStates(states, after, options.limit);
+  }
+
+  /** Every state's records, from `nodes-by-start`: pages of no more than the list still needs. */
+  async #listAll(after: string | undefined, limit: number): Promise<NodeRecord[]> {
+    const records: NodeRecord[] = [];
+    let start: PageStart;
+    do {
+      const page = await this.#table.queryPage(
+        {
+          IndexName: NODES_BY_START_INDEX,
+          // The index's one partition holds every record; `list_key < :after` starts strictly after
+          // the keyset position (list_key is `<started_at>#<uuid>`, the listing order).
+          KeyConditionExpression: after === undefined ? 'sk = :record' : 'sk = :record AND list_key < :after',
+          ExpressionAttributeValues: {
+            ':record': RECORD_SK,
+            ...(after === undefined ? {} : { ':after': after }),
+          },
+          ScanIndexForward: false,
+          Limit: Math.min(limit - records.length, MAX_PAGE_SIZE),
         },
-        ScanIndexForward: false,
-        Limit: pageSize,
+        start,
+      );
+      for (const item of page.items) records.push(toRecord(item));
+      start = page.next;
+    } while (start !== undefined && records.length < limit);
+    return records;
+  }
+
+  /**
+   * Some states' records: a k-way merge of their `nodes-by-state` partitions, each already in list_key
+   * DESC order. Reads stay in proportion to the page: a state's next page is read only when the merge
+   * reaches its end and the list still needs more, and holds no more than the list still needs.
+   */
+  async #mergeStates(
+    states: readonly IntrospectionState[],
+    after: string | undefined,
+    limit: number,
+  ): Promise<NodeRecord[]> {
+    const query = (state: IntrospectionState, wanted: number) => ({
+      IndexName: NODES_BY_STATE_INDEX,
+      // One state's partition; `list_key < :after` starts strictly after the keyset position.
+      KeyConditionExpression:
+        after === undefined ? '#state = :state' : '#state = :state AND list_key < :after',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':state': state, ...(after === undefined ? {} : { ':after': after }) },
+      ScanIndexForward: false,
+      Limit: Math.min(wanted, MAX_PAGE_SIZE),
+    });
+    // Each state's current page, the merge's place in it, and where its next page starts.
+    const streams = await Promise.all(
+      states.map(async (state) => {
+        const page = await this.#table.queryPage(query(state, limit), undefined);
+        return { state, items: page.items, at: 0, next: page.next };
       }),
     );
-    // k-way merge of the per-state streams, each already in list_key DESC order: reads stay in
-    // proportion to the page (at most one extra index page per state).
-    const heads = await Promise.all(streams.map((s) => s.next()));
     const result: NodeRecord[] = [];
-    while (result.length < options.limit) {
-      let best = -1;
+    while (result.length < limit) {
+      let best: (typeof streams)[number] | undefined;
       let bestKey = '';
-      heads.forEach((head, i) => {
-        if (head.done) return;
-        const key = String(head.value.list_key);
-        if (best < 0 || key > bestKey) {
-          best = i;
+      for (const stream of streams) {
+        const item = stream.items[stream.at];
+        if (item === undefined) continue;
+        const key = String(item.list_key);
+        if (best === undefined || key > bestKey) {
+          best = stream;
           bestKey = key;
         }
-      });
-      const chosen = heads[best];
-      const stream = streams[best];
-      if (chosen === undefined || chosen.done || stream === undefined) break;
-      result.push(toRecord(chosen.value));
-      heads[best] = await stream.next();
+      }
+      const chosen = best?.items[best.at];
+      if (best === undefined || chosen === undefined) break;
+      result.push(toRecord(chosen));
+      best.at++;
+      while (best.at === best.items.length && best.next !== undefined && result.length < limit) {
+        const page = await this.#table.queryPage(query(best.state, limit - result.length), best.next);
+        best.items = page.items;
+        best.at = 0;
+        best.next = page.next;
+      }
     }
     return result;
   }
@@ -140,19 +195,16 @@ export class DynamoDbNodeListing {
     return false;
   }
 
-  /** Every cached node UUID, one query per state. */
+  /** Every cached node UUID, from `nodes-by-start`. */
   async listNodeUuids(): Promise<string[]> {
-    const perState = await Promise.all(
-      STATES.map((state) =>
-        this.#table.queryAll({
-          IndexName: NODES_BY_STATE_INDEX,
-          KeyConditionExpression: '#state = :state',
-          ProjectionExpression: '#uuid',
-          ExpressionAttributeNames: { '#state': 'state', '#uuid': 'uuid' },
-          ExpressionAttributeValues: { ':state': state },
-        }),
-      ),
-    );
-    return perState.flat().map((item) => String(item.uuid));
+    const items = await this.#table.queryAll({
+      IndexName: NODES_BY_START_INDEX,
+      // The index's one partition holds every record; of each, only its UUID is read back.
+      KeyConditionExpression: 'sk = :record',
+      ProjectionExpression: '#uuid',
+      ExpressionAttributeNames: { '#uuid': 'uuid' },
+      ExpressionAttributeValues: { ':record': RECORD_SK },
+    });
+    return items.map((item) => String(item.uuid));
   }
 }

@@ -71,6 +71,16 @@ export function conditionFailedItem(err: ConditionalCheckFailedException): Item 
   return looksRaw ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item;
 }
 
+/** Where a query's page starts: after the previous page's last key, or at the beginning. */
+export type PageStart = QueryCommandInput['ExclusiveStartKey'];
+
+/** One page of a query. */
+export interface QueryPage {
+  readonly items: Item[];
+  /** The next page's start; undefined after the last page. */
+  readonly next: PageStart;
+}
+
 /** What the table client needs. */
 export interface NodeCacheTableClientOptions {
   readonly documentClient: DynamoDBDocumentClient;
@@ -106,14 +116,20 @@ export class NodeCacheTableClient {
 
   /** A query's items one by one, reading a page only when the caller gets that far. */
   async *pages(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Item> {
-    let start: QueryCommandInput['ExclusiveStartKey'];
+    let start: PageStart;
     do {
-      const page = await this.db.send(
-        new QueryCommand({ ...input, TableName: this.name, ExclusiveStartKey: start }),
-      );
-      yield* page.Items ?? [];
-      start = page.LastEvaluatedKey;
+      const page = await this.queryPage(input, start);
+      yield* page.items;
+      start = page.next;
     } while (start !== undefined);
+  }
+
+  /** One page of a query from `start`: its items, and where the next page starts (none after the last). */
+  async queryPage(input: Omit<QueryCommandInput, 'TableName'>, start: PageStart): Promise<QueryPage> {
+    const page = await this.db.send(
+      new QueryCommand({ ...input, TableName: this.name, ExclusiveStartKey: start }),
+    );
+    return { items: page.Items ?? [], next: page.LastEvaluatedKey };
   }
 
   /**

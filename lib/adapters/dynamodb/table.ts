@@ -16,9 +16,12 @@
  * | rule, by UUID | `RULE#<uuid>` | `RULE` | list_sk, rule (JSON) |
  *
  * Indexes:
- * - `nodes-by-state` (state, list_key = `<started_at>#<uuid>`), records only: listing merges the
- *   per-state partitions in (started_at, uuid) DESC order; clean-up reads the partitions of the active
- *   states below a `started_at` threshold.
+ * - `nodes-by-state` (state, list_key = `<started_at>#<uuid>`), records only: a listing of some states
+ *   merges their partitions in (started_at, uuid) DESC order; clean-up reads the partitions of the
+ *   active states below a `started_at` threshold.
+ * - `nodes-by-start` (sk, list_key), records only (the one item kind with a `list_key`, so the one
+ *   partition `RECORD`): the listing of every state, one query in (started_at, uuid) DESC order
+ *   instead of one per state, and the periodic sync's every UUID.
  * - `lookup-attributes` (attr_name, attr_value), lookup attribute rows only: `find_node` queries one
  *   key per supplied value; `active_macs` reads the `mac` partition.
  *
@@ -36,14 +39,19 @@
  * ```
  */
 import {
+  type AttributeDefinition,
   CreateTableCommand,
   type CreateTableCommandInput,
+  DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   ResourceInUseException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 
 /** Index names, shared with the CDK stack. */
 export const NODES_BY_STATE_INDEX = 'nodes-by-state';
+export const NODES_BY_START_INDEX = 'nodes-by-start';
 export const LOOKUP_ATTRIBUTES_INDEX = 'lookup-attributes';
 
 /** The table's key schema and indexes: what `createNodeCacheTable` and the CDK stack both create. */
@@ -55,6 +63,7 @@ export const NODE_CACHE_TABLE_SCHEMA = {
   streamViewType: 'NEW_IMAGE',
   indexes: [
     { name: NODES_BY_STATE_INDEX, partitionKey: 'state', sortKey: 'list_key', projection: 'ALL' },
+    { name: NODES_BY_START_INDEX, partitionKey: 'sk', sortKey: 'list_key', projection: 'ALL' },
     {
       name: LOOKUP_ATTRIBUTES_INDEX,
       partitionKey: 'attr_name',
@@ -65,8 +74,24 @@ export const NODE_CACHE_TABLE_SCHEMA = {
   ],
 } as const;
 
+/** The index definitions of {@link NODE_CACHE_TABLE_SCHEMA}, as DynamoDB's API takes them. */
+function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
+  return NODE_CACHE_TABLE_SCHEMA.indexes.map((index) => ({
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' },
+    ],
+    Projection:
+      index.projection === 'INCLUDE'
+        ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.nonKeyAttributes] }
+        : { ProjectionType: 'ALL' },
+  }));
+}
+
 /**
- * Create the node cache table (on-demand, with its indexes) if it does not exist: for DynamoDB Local
+ * Create the node cache table (on-demand, with its indexes) if it does not exist, and add the indexes
+ * a table from an earlier version lacks (`npm start` keeps its table between runs): for DynamoDB Local
  * and tests. In AWS the CDK stack creates it from {@link NODE_CACHE_TABLE_SCHEMA}.
  *
  * @example
@@ -81,30 +106,37 @@ export async function createNodeCacheTable(client: DynamoDBClient, tableName: st
     attributeNames.add(index.partitionKey);
     attributeNames.add(index.sortKey);
   }
+  const AttributeDefinitions: AttributeDefinition[] = [...attributeNames].map((name) => ({
+    AttributeName: name,
+    AttributeType: 'S',
+  }));
   const input: CreateTableCommandInput = {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
     StreamSpecification: { StreamEnabled: true, StreamViewType: s.streamViewType },
-    AttributeDefinitions: [...attributeNames].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    AttributeDefinitions,
     KeySchema: [
       { AttributeName: s.partitionKey, KeyType: 'HASH' },
       { AttributeName: s.sortKey, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: s.indexes.map((index) => ({
-      IndexName: index.name,
-      KeySchema: [
-        { AttributeName: index.partitionKey, KeyType: 'HASH' },
-        { AttributeName: index.sortKey, KeyType: 'RANGE' },
-      ],
-      Projection:
-        index.projection === 'INCLUDE'
-          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.nonKeyAttributes] }
-          : { ProjectionType: 'ALL' },
-    })),
+    GlobalSecondaryIndexes: globalSecondaryIndexes(),
   };
   try {
     await client.send(new CreateTableCommand(input));
+    return;
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
+  }
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  // One index per UpdateTable, as DynamoDB allows; DynamoDB Local builds it at once.
+  for (const index of globalSecondaryIndexes().filter((i) => !present.has(i.IndexName))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
   }
 }
