@@ -38,7 +38,7 @@ import type { Logger } from '#lib/ports/logger.ts';
 import type { LookupFailureLimiter } from '#lib/ports/lookup-failure-limiter.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { ProcessingPipeline } from '#lib/processing/pipeline.ts';
-import { applyIntrospectionRules, prefetchRules } from '#lib/rules/apply.ts';
+import { applyIntrospectionRules, prefetchRules } from '#lib/rules/lazy.ts';
 
 /** What the callback needs. */
 export interface ContinueIntrospectionOptions extends LookupOptions {

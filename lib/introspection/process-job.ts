@@ -23,7 +23,7 @@ import type { NodeInfo } from '#lib/node/node-info.ts';
 import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { ProcessingPipeline } from '#lib/processing/pipeline.ts';
-import { applyIntrospectionRules } from '#lib/rules/apply.ts';
+import { applyIntrospectionRules } from '#lib/rules/lazy.ts';
 
 /** What the `process` job needs. */
 export interface ProcessJobOptions extends FinishOptions {

@@ -30,7 +30,7 @@ import type { IntrospectionDocument } from '#lib/ports/introspection-data-store.
 import type { Logger } from '#lib/ports/logger.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import type { ProcessingPipeline } from '#lib/processing/pipeline.ts';
-import { applyIntrospectionRules } from '#lib/rules/apply.ts';
+import { applyIntrospectionRules } from '#lib/rules/lazy.ts';
 
 /** What the reapply request needs. */
 export interface ReapplyOptions {

@@ -35,7 +35,8 @@ import type { PowerSlots } from '#lib/ports/power-slots.ts';
 import type { RuleStore } from '#lib/ports/rule-store.ts';
 import { ProcessingPipeline } from '#lib/processing/pipeline.ts';
 import type { PxeFilter } from '#lib/pxe-filter/pxe-filter.ts';
-import { type RulesUseCases, rulesUseCases } from '#lib/rules/api.ts';
+import type { RulesUseCases } from '#lib/rules/api.ts';
+import { rulesUseCases } from '#lib/rules/lazy.ts';
 
 /** What the use cases are built on. */
 export interface UseCaseOptions {

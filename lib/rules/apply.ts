@@ -31,22 +31,9 @@ import { splitField } from '#lib/rules/validation.ts';
 
 /** What applying rules needs. */
 export interface RulesDeps {
-  /** The rule store (or its list, read ahead: {@link prefetchRules}); without one there are no rules. */
+  /** The rule store (or its list, read ahead: `prefetchRules` in `lib/rules/lazy.ts`); without one there are no rules. */
   readonly rules?: Pick<RuleStore, 'list'> | undefined;
   readonly logger: Logger;
-}
-
-/**
- * The store's rule list, read from now on (while other work runs) and handed over when asked for. A
- * failed read fails where the list is used, not before.
- */
-export function prefetchRules(
-  store: Pick<RuleStore, 'list'> | undefined,
-): Pick<RuleStore, 'list'> | undefined {
-  if (store === undefined) return undefined;
-  const listing = store.list();
-  listing.catch(() => {}); // handled where it is awaited
-  return { list: () => listing };
 }
 
 /** How the rule is named in logs: its description, else its UUID (upstream's `description`). */
@@ -136,7 +123,7 @@ export async function runActions(
 }
 
 /**
- * Re-read the node from Ironic and apply every rule whose scope and conditions match. Returns the
+ * Apply every rule whose scope and conditions match. Returns the
  * UUIDs of the rules whose actions ran.
  *
  * @throws RuleFailAction, RuleEvaluationError, RuleFormattingError (400), Ironic's errors
