@@ -17,7 +17,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createApiHandler } from '#functions/api.ts';
 import { loadConfig } from '#lib/config.ts';
 import { newRowId } from '#lib/domain/lookup-attributes.ts';
@@ -26,6 +25,7 @@ import { silentLogger } from '#lib/ports/logger.ts';
 import { noMetrics } from '#lib/ports/metrics.ts';
 import type { NodeRecord } from '#lib/ports/node-store.ts';
 import { type AwsClients, createRuntime } from '#lib/runtime.ts';
+import { apiGatewayEvent } from '#test/support/api-gateway-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { LOCAL_CREDENTIALS, startLocalServices } from '../scripts/local-services.ts';
 import { recordCommands } from '../scripts/request-counter.ts';
@@ -42,36 +42,6 @@ const OTHER_STATES: readonly IntrospectionState[] = ['error', 'waiting', 'proces
 
 process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
 process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
-
-/** An API Gateway HTTP API (payload 2.0) event for `GET /v1/introspection?<query>`. */
-function listEvent(query: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/v1/introspection',
-    rawQueryString: query,
-    headers: { host: 'inspector.example.com' },
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'api',
-      domainName: 'inspector.example.com',
-      domainPrefix: 'inspector',
-      http: {
-        method: 'GET',
-        path: '/v1/introspection',
-        protocol: 'HTTP/1.1',
-        sourceIp: '192.0.2.1',
-        userAgent: 'bench',
-      },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
-    },
-    isBase64Encoded: false,
-  };
-}
 
 /** CPU time (ms) DynamoDB Local's process has used so far; NaN where /proc cannot tell. */
 function dynamoDbCpuMs(pid: number | undefined): number {
@@ -158,7 +128,7 @@ try {
     let bytes = 0;
     let count = 0;
     const list = async () => {
-      const answer = await api(listEvent(query), lambdaContext('api'));
+      const answer = await api(apiGatewayEvent('GET', '/v1/introspection', { query }), lambdaContext('api'));
       if (answer.statusCode !== 200) throw new Error(`list: HTTP ${answer.statusCode} ${answer.body}`);
       bytes = answer.body.length;
       count = (JSON.parse(answer.body) as { introspection: unknown[] }).introspection.length;
@@ -201,7 +171,8 @@ try {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
     const cpu0 = process.cpuUsage();
-    for (let i = 0; i < SAMPLES; i++) await api(listEvent(query), lambdaContext('api'));
+    for (let i = 0; i < SAMPLES; i++)
+      await api(apiGatewayEvent('GET', '/v1/introspection', { query }), lambdaContext('api'));
     const cpu = process.cpuUsage(cpu0);
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();

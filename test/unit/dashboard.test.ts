@@ -13,6 +13,7 @@ import bcrypt from 'bcryptjs';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_FILES, dashboardFile } from '#lib/http/dashboard-assets.ts';
+import { apiGatewayEvent } from '#test/support/api-gateway-event.ts';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
 import { withOpenApiCheck } from '#test/support/openapi.ts';
 import { startTestStack, type TestStack } from '#test/support/stack.ts';
@@ -219,23 +220,11 @@ describe('the api bundle', () => {
           ) => Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
         };
         const get = (path: string) =>
-          handler(
-            {
-              version: '2.0',
-              routeKey: '$default',
-              rawPath: path,
-              rawQueryString: '',
-              headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', 'x-forwarded-proto': 'https' },
-              requestContext: {
-                domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
-                http: { method: 'GET', path },
-                requestId: 'r1',
-                stage: 'prod',
-              },
-              isBase64Encoded: false,
-            },
-            { awsRequestId: 'r1', functionName: 'api', getRemainingTimeInMillis: () => 29_000 },
-          );
+          handler(apiGatewayEvent('GET', path, { stage: 'prod' }), {
+            awsRequestId: 'r1',
+            functionName: 'api',
+            getRemainingTimeInMillis: () => 29_000,
+          });
         const page = await get('/prod/dashboard');
         expect(page.statusCode).toBe(200);
         expect(page.body).toContain('data-auth="keystone"');

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { apiGatewayEvent } from '#test/support/api-gateway-event.ts';
 import {
   bundledPackages,
   filesUnder,
@@ -108,21 +109,8 @@ describe('function assets', () => {
       const { handler } = (await import(join(dir, 'index.mjs'))) as {
         handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
       };
-      const event = (path: string, query: Record<string, string> = {}) => ({
-        version: '2.0',
-        routeKey: '$default',
-        rawPath: path,
-        rawQueryString: new URLSearchParams(query).toString(),
-        queryStringParameters: query,
-        headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', 'x-forwarded-proto': 'https' },
-        requestContext: {
-          domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
-          http: { method: 'GET', path },
-          requestId: 'r1',
-          stage: '$default',
-        },
-        isBase64Encoded: false,
-      });
+      const event = (path: string, query: Record<string, string> = {}) =>
+        apiGatewayEvent('GET', path, { query: new URLSearchParams(query).toString() });
       const context = { awsRequestId: 'r1', functionName: 'api', getRemainingTimeInMillis: () => 29_000 };
       expect((await handler(event('/'), context)).statusCode).toBe(200);
       // The list route parses its query with the runtime's settings (API_MAX_LIMIT): it loads the

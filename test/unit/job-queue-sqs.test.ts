@@ -24,6 +24,7 @@ import type { Job } from '#lib/introspection/jobs.ts';
 import { noMetrics } from '#lib/ports/metrics.ts';
 import type { Stores } from '#lib/ports/stores.ts';
 import { createRuntime, type InspectorRuntime } from '#lib/runtime.ts';
+import { apiGatewayEvent } from '#test/support/api-gateway-event.ts';
 import { FakeIronic } from '#test/support/fake-ironic.ts';
 import { RecordingLogger, TestClock } from '#test/support/fixture.ts';
 import { freshBmc } from '#test/support/introspection.ts';
@@ -132,30 +133,6 @@ function answer(event: APIGatewayProxyEventV2, rt: InspectorRuntime): Promise<Ap
   return createApiHandler(rt)(event, lambdaContext('api'));
 }
 
-/** An API Gateway HTTP API (payload 2.0) event, as the api function receives it. */
-function apiEvent(method: string, path: string, query = ''): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: query,
-    headers: { host: 'inspector.example.com' },
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'api',
-      domainName: 'inspector.example.com',
-      domainPrefix: 'inspector',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
-    },
-    isBase64Encoded: false,
-  };
-}
-
 /** One SQS record per job (or raw body), as Lambda's event source mapping delivers them. */
 function sqsEvent(bodies: Array<Job | string>): { event: SQSEvent; ids: string[] } {
   const ids = bodies.map(() => randomUUID());
@@ -187,7 +164,7 @@ describe('the SQS job queue: what it sends', () => {
     const { rt, ironic } = sqsRuntime();
     expect(rt.localQueue).toBeUndefined();
     const node = ironic.addNode({ driver_info: { ipmi_address: freshBmc() } });
-    const response = await answer(apiEvent('POST', `/v1/introspection/${node.uuid}`), rt);
+    const response = await answer(apiGatewayEvent('POST', `/v1/introspection/${node.uuid}`), rt);
     expect([response.statusCode, JSON.parse(response.body)]).toEqual([202, {}]);
     expect(received).toHaveLength(1);
     const [request] = received;
@@ -208,14 +185,14 @@ describe('the SQS job queue: what it sends', () => {
     });
     // Nothing ran: the boot work is the worker's, once SQS delivers the job.
     expect(ironic.callsOf('setPowerState')).toEqual([]);
-    const status = await answer(apiEvent('GET', `/v1/introspection/${node.uuid}`), rt);
+    const status = await answer(apiGatewayEvent('GET', `/v1/introspection/${node.uuid}`), rt);
     expect(JSON.parse(status.body).state).toBe('starting');
 
     // The worker, given that message, boots the node.
     const { event } = sqsEvent([String(request?.body.MessageBody)]);
     expect(await runBatch(event, rt)).toEqual({ batchItemFailures: [] });
     expect(ironic.callsOf('setPowerState').map((c) => c.args[1])).toEqual(['rebooting']);
-    const after = await answer(apiEvent('GET', `/v1/introspection/${node.uuid}`), rt);
+    const after = await answer(apiGatewayEvent('GET', `/v1/introspection/${node.uuid}`), rt);
     expect(JSON.parse(after.body).state).toBe('waiting');
   });
 
@@ -224,7 +201,9 @@ describe('the SQS job queue: what it sends', () => {
     const { rt, ironic } = sqsRuntime({ INTROSPECTION_DELAY: '7' }, { frozenClock: true });
     for (let i = 0; i < 2; i++) {
       const node = ironic.addNode({ driver_info: { ipmi_address: freshBmc() } });
-      expect((await answer(apiEvent('POST', `/v1/introspection/${node.uuid}`), rt)).statusCode).toBe(202);
+      expect((await answer(apiGatewayEvent('POST', `/v1/introspection/${node.uuid}`), rt)).statusCode).toBe(
+        202,
+      );
     }
     // The first slot is now; the next one 7 s later.
     expect(received.map((r) => r.body.DelaySeconds)).toEqual([undefined, 7]);
@@ -270,10 +249,12 @@ describe('the SQS job queue: what it sends', () => {
     const { rt, ironic } = sqsRuntime();
     refuse = true;
     const node = ironic.addNode({ driver_info: { ipmi_address: freshBmc() } });
-    const response = await answer(apiEvent('POST', `/v1/introspection/${node.uuid}`), rt);
+    const response = await answer(apiGatewayEvent('POST', `/v1/introspection/${node.uuid}`), rt);
     const message = 'Failed to submit introspection job: The specified queue does not exist.';
     expect([response.statusCode, JSON.parse(response.body)]).toEqual([400, { error: { message } }]);
-    const status = JSON.parse((await answer(apiEvent('GET', `/v1/introspection/${node.uuid}`), rt)).body);
+    const status = JSON.parse(
+      (await answer(apiGatewayEvent('GET', `/v1/introspection/${node.uuid}`), rt)).body,
+    );
     expect(status).toMatchObject({ state: 'error', error: message, finished: true });
   });
 
@@ -281,12 +262,19 @@ describe('the SQS job queue: what it sends', () => {
     const { rt, ironic, logger } = sqsRuntime();
     const node = ironic.addNode({ driver_info: { ipmi_address: freshBmc() } });
     expect(
-      (await answer(apiEvent('POST', `/v1/introspection/${node.uuid}`, 'manage_boot=0'), rt)).statusCode,
+      (
+        await answer(
+          apiGatewayEvent('POST', `/v1/introspection/${node.uuid}`, { query: 'manage_boot=0' }),
+          rt,
+        )
+      ).statusCode,
     ).toBe(202);
     refuse = true;
-    const response = await answer(apiEvent('POST', `/v1/introspection/${node.uuid}/abort`), rt);
+    const response = await answer(apiGatewayEvent('POST', `/v1/introspection/${node.uuid}/abort`), rt);
     expect([response.statusCode, JSON.parse(response.body)]).toEqual([202, {}]);
-    const status = JSON.parse((await answer(apiEvent('GET', `/v1/introspection/${node.uuid}`), rt)).body);
+    const status = JSON.parse(
+      (await answer(apiGatewayEvent('GET', `/v1/introspection/${node.uuid}`), rt)).body,
+    );
     expect(status).toMatchObject({ state: 'error', error: 'Canceled by operator', finished: true });
     expect(logger.messages('warn')).toContain('Could not enqueue the job, running it in the request');
   });
