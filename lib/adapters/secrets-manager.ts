@@ -10,6 +10,7 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type IronicAuth, ironicAuth } from '#lib/adapters/ironic/auth.ts';
+import { lazyIronicAuth } from '#lib/adapters/lazy.ts';
 import { ConfigurationError } from '#lib/domain/errors.ts';
 
 /** The secret's text (SecretString). */
@@ -29,25 +30,5 @@ export function secretBackedIronicAuth(
   secretId: string,
   type: 'http_basic' | 'keystone',
 ): IronicAuth {
-  let auth: Promise<IronicAuth> | undefined;
-  const load = () => {
-    auth ??= fetchSecretString(client, secretId)
-      .then((text) => ironicAuth(type, text))
-      .catch((err: unknown) => {
-        auth = undefined;
-        throw err;
-      });
-    return auth;
-  };
-  let loaded: IronicAuth | undefined;
-  return {
-    type,
-    async headers() {
-      loaded = await load();
-      return loaded.headers();
-    },
-    invalidate() {
-      return loaded?.invalidate() ?? false;
-    },
-  };
+  return lazyIronicAuth(type, async () => ironicAuth(type, await fetchSecretString(client, secretId)));
 }
