@@ -9,6 +9,7 @@
  * 406, 413) never load it.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { once } from '#lib/adapters/lazy.ts';
 import { type InspectorConfig, config as processConfig } from '#lib/config.ts';
 import {
   type ApiContext,
@@ -49,20 +50,8 @@ export function createApiHandler(rt: InspectorRuntime) {
 
 /** The process's runtime, loaded (a chunk of its own) and built when a route first needs it. */
 function lazyRuntime(config: InspectorConfig): LazyRouteContext {
-  let loading: Promise<RouteContext> | undefined;
-  return {
-    config,
-    load() {
-      loading ??= import('#lib/runtime.ts').then(
-        ({ runtime }) => runtime(),
-        (err: unknown) => {
-          loading = undefined; // a failed load is tried again by the next request
-          throw err;
-        },
-      );
-      return loading;
-    },
-  };
+  // A failed load is tried again by the next request.
+  return { config, load: once(async () => (await import('#lib/runtime.ts')).runtime()) };
 }
 
 export const handler = lazyHandler(() => {

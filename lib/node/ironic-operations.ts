@@ -251,7 +251,7 @@ export class NodeIronic {
     try {
       await this.#client().removeTrait(this.#uuid, trait);
     } catch (err) {
-      if (!(err instanceof IronicError && err.ironicStatus === 404)) throw err;
+      if (!isGone(err)) throw err;
       this.#options.logger.debug(`Trait ${trait} is not set, cannot remove`, { node: this.#uuid });
     }
   }

@@ -73,8 +73,8 @@ export class NodeChildren {
     const now = this.#options.now();
     const rows = values.map((v) => ({ rowId: newRowId(now), name, value: canonicalLookupValue(name, v) }));
     await this.#options.nodes.addLookupAttributes(this.#options.uuid, await this.#options.versionId(), rows);
-    // The write was conditioned on the version this NodeInfo saw (no one else added rows meanwhile),
-    // and #checkRoom loaded the rows before it: the cache plus these rows is what is stored.
+    // #checkRoom loaded the rows before the write, and the node's lease (held by every caller that adds
+    // lookup attributes) keeps other writers out: the cache plus these rows is what is stored.
     appendRows(await this.attributes(), rows);
   }
 
