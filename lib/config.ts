@@ -14,6 +14,7 @@
  * ```
  */
 import * as z from 'zod';
+import { LOG_FORMATS } from '#lib/adapters/log-format.ts';
 import { CidrList, EVERYWHERE, InvalidCidr } from '#lib/domain/cidr.ts';
 import { ConfigurationError } from '#lib/domain/errors.ts';
 import {
@@ -176,7 +177,7 @@ const settings = {
    * `pretty`; unset in Lambda (Powertools' JSON). Read by the logger when it loads
    * (`lib/adapters/log-format.ts`); checked here so a typo fails at start.
    */
-  logFormat: setting('LOG_FORMAT', z.enum(['line', 'json', 'pretty']).optional()),
+  logFormat: setting('LOG_FORMAT', z.enum(LOG_FORMATS).optional()),
   /** The worker's SQS queue (AWS); the local stack uses an in-process queue. */
   workerQueueUrl: setting('WORKER_QUEUE_URL', z.string().optional()),
   /**

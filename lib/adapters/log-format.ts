@@ -24,7 +24,7 @@ import type {
   UnformattedAttributes,
 } from '@aws-lambda-powertools/logger/types';
 
-export const LOG_FORMATS = ['json', 'pretty', 'line'] as const;
+export const LOG_FORMATS = ['line', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The format `LOG_FORMAT` names; undefined (Powertools as is) when unset or not one of {@link LOG_FORMATS}. */
